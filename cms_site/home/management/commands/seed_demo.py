@@ -1,0 +1,223 @@
+"""Create the demo's pages, users and segments. Safe to run again: nothing is duplicated."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.models import Page, Site
+
+from cms_site.home.models import ContentPage, HomePage
+from personalize.models import Segment
+
+ADMIN = ("admin", "admin-demo")
+CUSTOMER = ("customer", "customer-demo")
+
+SEGMENTS: list[dict[str, Any]] = [
+    {
+        "slug": "mobile-visitors",
+        "name": "Mobile visitors",
+        "description": "Anyone on a phone: short copy, tap-friendly calls to action.",
+        "rules": [{"type": "device_type", "value": {"values": ["mobile"]}}],
+    },
+    {
+        "slug": "dach",
+        "name": "From DACH",
+        "description": "German-speaking markets: Germany, Austria and Switzerland.",
+        "rules": [{"type": "country", "value": {"values": ["DE", "AT", "CH"]}}],
+    },
+    {
+        "slug": "paid-search",
+        "name": "Paid-search arrivals",
+        "description": "Visits that landed from a search ad (utm_medium=cpc, gclid or msclkid).",
+        "rules": [{"type": "channel", "value": {"values": ["paid_search"]}}],
+    },
+    {
+        "slug": "morning-readers",
+        "name": "Morning readers",
+        "description": "Local time between 06:00 and 11:00 on weekdays.",
+        "rules": [
+            {"type": "time_window", "value": {"start": "06:00:00", "end": "11:00:00"}},
+            {"type": "weekdays", "value": {"values": ["1", "2", "3", "4", "5"]}},
+        ],
+    },
+    {
+        "slug": "customers",
+        "name": "Logged-in customers",
+        "description": "Signed-in members of the Customers group.",
+        "rules": [
+            {"type": "logged_in", "value": {"state": "in"}},
+            {"type": "group", "value": {"values": ["Customers"]}},
+        ],
+    },
+    {
+        "slug": "newsletter-readers",
+        "name": "Newsletter readers",
+        "description": "Visits from our email newsletter (utm_medium=email).",
+        "rules": [{"type": "channel", "value": {"values": ["email"]}}],
+    },
+]
+
+
+def _rich(*paragraphs: str) -> str:
+    return "".join(f"<p>{text}</p>" for text in paragraphs)
+
+
+PAGES: list[dict[str, Any]] = [
+    {
+        "slug": "journal",
+        "title": "Journal",
+        "intro": _rich("Field notes, trip reports and the occasional gear rant from our team."),
+        "children": [
+            {
+                "slug": "three-days-in-the-dolomites",
+                "title": "Three days in the Dolomites",
+                "search_description": "A hut-to-hut route for a long weekend, with what we packed.",
+                "intro": _rich("A hut-to-hut route for a long weekend, with what we packed and what we should have."),
+                "body": [
+                    ("heading", "Day one: Passo Gardena to Puez"),
+                    ("paragraph", _rich("We started early to beat the heat. The climb out of the pass is steep for the first hour, then opens onto the Puez plateau, where the only sound is the wind and the occasional marmot.")),
+                    ("quote", "Pack for four seasons; you will meet at least three."),
+                    ("heading", "What we would change"),
+                    ("paragraph", _rich("Lighter boots, a warmer mid-layer and one more litre of water capacity. Huts sell water, but not always when you need it.")),
+                ],
+            },
+            {
+                "slug": "waxing-skis-at-home",
+                "title": "Waxing skis at home",
+                "search_description": "Twenty minutes, an old iron and a scraper.",
+                "intro": _rich("Twenty minutes, an old iron and a scraper: everything you need for a season of smooth glides."),
+                "body": [
+                    ("paragraph", _rich("Clean the base with a brass brush, drip the wax along the ski, and iron it in with slow, even passes. Let it cool for at least half an hour before you scrape.")),
+                ],
+            },
+        ],
+    },
+    {
+        "slug": "guides",
+        "title": "Guides",
+        "intro": _rich("Practical advice for choosing gear that lasts."),
+        "children": [
+            {
+                "slug": "choosing-a-rain-jacket",
+                "title": "Choosing a rain jacket",
+                "search_description": "Membranes, seams and hoods: what matters and what is marketing.",
+                "intro": _rich("Membranes, seams and hoods: what matters and what is marketing."),
+                "body": [
+                    ("heading", "Breathability is a trade-off"),
+                    ("paragraph", _rich("No jacket stays dry inside on a steep climb. Pit zips and a loose cut do more for comfort than the membrane's lab figures.")),
+                    ("call_to_action", {"heading": "Try before you buy", "text": "Every jacket in our shop can be returned within 60 days, worn or not.", "link_label": "Read the returns policy", "link_url": "/guides/"}),
+                ],
+            },
+        ],
+    },
+    {
+        "slug": "try-it",
+        "title": "Try personalization",
+        "search_description": "Every visitor signal, and how to send it from your browser or curl.",
+        "intro": _rich("Every segment on this site is built from signals of your visit. Use the links below, then look at the panel at the bottom of each page or at the <a href=\"/personalize/debug/\">visitor debug page</a>."),
+        "body": [
+            ("heading", "Referral channel"),
+            ("paragraph", _rich(
+                "Arrive from a search ad: <a href=\"/?utm_source=google&amp;utm_medium=cpc&amp;utm_campaign=autumn-boots\">/?utm_source=google&amp;utm_medium=cpc</a> or with a click id: <a href=\"/?gclid=demo-click\">/?gclid=demo-click</a>.",
+                "Arrive from the newsletter: <a href=\"/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=november\">/?utm_source=newsletter&amp;utm_medium=email</a>.",
+                "The landing channel sticks for the whole visit (30 minutes of inactivity), just as in analytics: browse around after clicking one of these links and the panel keeps it.",
+            )),
+            ("heading", "Country"),
+            ("paragraph", _rich(
+                "This demo trusts CDN headers from 127.0.0.1, as a site behind Cloudflare or CloudFront trusts its proxy. Send one with curl: <code>curl -H 'CF-IPCountry: AT' http://127.0.0.1:8000/personalize/debug/</code>.",
+                "With a GeoIP2 City database, set <code>GEOIP_PATH</code> and visitors' IP addresses are looked up instead.",
+            )),
+            ("heading", "Device"),
+            ("paragraph", _rich("Open this page on your phone, or switch your browser's developer tools to a phone. The panel shows the device type, operating system and browser.")),
+            ("heading", "Local time"),
+            ("paragraph", _rich("The \"Morning readers\" segment matches between 06:00 and 11:00 on weekdays, in your time zone (from geo, else from your browser, else the site's).")),
+            ("heading", "Logged-in customers"),
+            ("paragraph", _rich("<a href=\"/accounts/login/?next=/try-it/\">Log in</a> as <code>customer</code> with the password <code>customer-demo</code>: you join the \"Logged-in customers\" segment.")),
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    """``manage.py seed_demo``: the demo's content, users and segments."""
+
+    help = "Create the demo site's pages, users and segments (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        home = self._home()
+        for spec in PAGES:
+            self._page(home, spec)
+        self._users()
+        for spec in SEGMENTS:
+            self._segment(spec)
+        self.stdout.write(self.style.SUCCESS("Demo content ready."))
+        self.stdout.write(f"Admin:    http://127.0.0.1:8000/admin/  user {ADMIN[0]!r}, password {ADMIN[1]!r}")
+        self.stdout.write(f"Customer: user {CUSTOMER[0]!r}, password {CUSTOMER[1]!r}")
+
+    def _home(self) -> HomePage:
+        existing = HomePage.objects.first()
+        if existing:
+            return existing
+        root = Page.get_first_root_node()
+        for page in root.get_children():
+            if page.slug == "home" and not isinstance(page.specific, HomePage):
+                page.delete()
+        home = HomePage(
+            title="Gear for people who go outside",
+            slug="home",
+            intro=_rich("Northwind Outdoor makes and sells clothing and equipment for hiking, climbing and ski touring, from our workshop in Innsbruck."),
+            body=[
+                ("heading", "Made to be repaired"),
+                ("paragraph", _rich("Every jacket we sell comes with spare parts and free repairs for ten years. We would rather fix your gear than sell you new gear.")),
+                ("call_to_action", {"heading": "New here?", "text": "Start with our guide to choosing a rain jacket: the one piece of kit everyone needs.", "link_label": "Read the guide", "link_url": "/guides/choosing-a-rain-jacket/"}),
+            ],
+        )
+        root.add_child(instance=home)
+        home.save_revision().publish()
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Northwind Outdoor")
+        else:
+            site.root_page = home
+            site.site_name = "Northwind Outdoor"
+            site.save()
+        return home
+
+    def _page(self, parent: Page, spec: dict[str, Any]) -> None:
+        page = parent.get_children().filter(slug=spec["slug"]).first()
+        if page is None:
+            page = ContentPage(
+                title=spec["title"],
+                slug=spec["slug"],
+                intro=spec.get("intro", ""),
+                search_description=spec.get("search_description", ""),
+                body=spec.get("body", []),
+            )
+            parent.add_child(instance=page)
+            page.save_revision().publish()
+        for child in spec.get("children", []):
+            self._page(page, child)
+
+    def _users(self) -> None:
+        user_model = get_user_model()
+        if not user_model.objects.filter(username=ADMIN[0]).exists():
+            user_model.objects.create_superuser(ADMIN[0], "admin@example.com", ADMIN[1], first_name="Ada")
+        customers, _ = Group.objects.get_or_create(name="Customers")
+        customer = user_model.objects.filter(username=CUSTOMER[0]).first()
+        if customer is None:
+            customer = user_model.objects.create_user(CUSTOMER[0], "customer@example.com", CUSTOMER[1], first_name="Cleo")
+        customer.groups.add(customers)
+
+    def _segment(self, spec: dict[str, Any]) -> None:
+        if Segment.objects.filter(slug=spec["slug"]).exists():
+            return
+        segment = Segment(slug=spec["slug"], name=spec["name"], description=spec["description"])
+        segment.rules = json.loads(json.dumps(spec["rules"]))
+        segment.full_clean()
+        segment.save()

@@ -1,0 +1,3 @@
+"""wagtail-personalize: segment-based personalization for Wagtail."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,59 @@
+"""Django system checks for the PERSONALIZE settings."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from personalize.conf import personalize_settings
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Report settings that cannot work and geo set-ups that will only give unknowns."""
+    messages: list[Any] = []
+    try:
+        personalize_settings.reload()
+        personalize_settings.trusted_networks  # noqa: B018  (parses and validates)
+        personalize_settings.user_fields  # noqa: B018
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="personalize.E001")]
+    path = personalize_settings.GEOIP_PATH
+    provider = personalize_settings.GEO_PROVIDER
+    if provider.endswith("GeoIP2Provider"):
+        if not path:
+            messages.append(
+                Warning(
+                    "No GeoIP2 database configured: geo attributes come only from trusted CDN "
+                    "headers and are unknown otherwise.",
+                    hint="Download a GeoLite2/GeoIP2 City .mmdb file and set "
+                    "PERSONALIZE['GEOIP_PATH'] to its path (see docs/how-to/geo.md).",
+                    id="personalize.W001",
+                )
+            )
+        elif not os.path.isfile(path):
+            messages.append(
+                Warning(
+                    f"PERSONALIZE['GEOIP_PATH'] = {str(path)!r} is not a file: geo lookups give "
+                    "unknowns.",
+                    hint="Point GEOIP_PATH at a GeoIP2 City or Country .mmdb file.",
+                    id="personalize.W002",
+                )
+            )
+    middleware = list(getattr(settings, "MIDDLEWARE", []))
+    ours = "personalize.middleware.PersonalizeMiddleware"
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    if ours in middleware and auth in middleware and middleware.index(ours) < middleware.index(auth):
+        messages.append(
+            Error(
+                "PersonalizeMiddleware must come after AuthenticationMiddleware.",
+                hint="Move 'personalize.middleware.PersonalizeMiddleware' below "
+                "AuthenticationMiddleware in MIDDLEWARE.",
+                id="personalize.E002",
+            )
+        )
+    return messages

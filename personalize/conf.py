@@ -1,0 +1,135 @@
+"""Settings for wagtail-personalize.
+
+All settings live in one dictionary, ``PERSONALIZE``, in the Django settings module. Missing keys
+take their value from :data:`DEFAULTS`. The merged view is rebuilt whenever Django's
+``setting_changed`` signal fires (``override_settings`` in tests).
+
+Example::
+
+    PERSONALIZE = {
+        "TRUSTED_PROXIES": ["10.0.0.0/8"],
+        "GEOIP_PATH": BASE_DIR / "GeoLite2-City.mmdb",
+        "USER_FIELDS": ["first_name", "profile.plan"],
+    }
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from personalize.signals.network import parse_trusted_networks
+
+#: Defaults for every key of ``settings.PERSONALIZE``; documented in docs/reference/settings.md.
+DEFAULTS: dict[str, Any] = {
+    "TRUSTED_PROXIES": [],
+    "GEOIP_PATH": None,
+    "GEO_PROVIDER": "personalize.signals.geo.GeoIP2Provider",
+    "USER_FIELDS": [],
+    "TIMEZONE_COOKIE": "pz_tz",
+    "ATTRIBUTION_COOKIE": "pz_attr",
+    "ATTRIBUTION_TIMEOUT": 30 * 60,
+    "ATTRIBUTION_COOKIE_SECURE": None,
+    "OWN_HOSTS": [],
+    "CACHE_ALIAS": "default",
+    "CACHE_KEY_PREFIX": "personalize",
+    "DEBUG_VIEW": None,
+    "QUERY_PARAMETER_LIMIT": 50,
+}
+
+
+class PersonalizeSettings:
+    """The merged ``PERSONALIZE`` settings, with derived values computed once.
+
+    Attribute access returns the user's value or the default, e.g. ``personalize_settings.GEOIP_PATH``.
+    """
+
+    def __init__(self, user_settings: dict[str, Any] | None = None) -> None:
+        self._user = user_settings if user_settings is not None else None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        """The raw ``settings.PERSONALIZE`` dictionary (empty when unset)."""
+        if self._user is None:
+            value = getattr(settings, "PERSONALIZE", {})
+            if not isinstance(value, dict):
+                raise ImproperlyConfigured(
+                    "settings.PERSONALIZE must be a dict, e.g. PERSONALIZE = {'TRUSTED_PROXIES': []}."
+                )
+            unknown = sorted(set(value) - set(DEFAULTS))
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"Unknown key(s) in settings.PERSONALIZE: {', '.join(unknown)}. "
+                    f"Valid keys: {', '.join(sorted(DEFAULTS))}."
+                )
+            self._user = value
+        return self._user
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid PERSONALIZE setting: {name!r}")
+        value = self.user_settings.get(name, DEFAULTS[name])
+        self.__dict__[name] = value
+        return value
+
+    @cached_property
+    def trusted_networks(self) -> tuple[Any, ...]:
+        """``TRUSTED_PROXIES`` parsed into ``ipaddress`` networks."""
+        try:
+            return parse_trusted_networks(self.TRUSTED_PROXIES)
+        except (TypeError, ValueError) as exc:
+            raise ImproperlyConfigured(
+                f"PERSONALIZE['TRUSTED_PROXIES'] must be a list of IP addresses or CIDR "
+                f"networks such as '10.0.0.0/8': {exc}"
+            ) from exc
+
+    @cached_property
+    def geo_provider(self) -> Any:
+        """The geo provider instance built from ``GEO_PROVIDER`` and ``GEOIP_PATH``."""
+        from personalize.signals.geo import GeoIP2Provider, NullGeoProvider
+
+        try:
+            provider_class = import_string(self.GEO_PROVIDER)
+        except ImportError as exc:
+            raise ImproperlyConfigured(
+                f"PERSONALIZE['GEO_PROVIDER'] = {self.GEO_PROVIDER!r} cannot be imported: {exc}"
+            ) from exc
+        if provider_class is GeoIP2Provider or issubclass(provider_class, GeoIP2Provider):
+            if not self.GEOIP_PATH:
+                return NullGeoProvider()
+            return provider_class(str(self.GEOIP_PATH))
+        return provider_class()
+
+    @cached_property
+    def user_fields(self) -> tuple[str, ...]:
+        """``USER_FIELDS`` validated as a tuple of dotted attribute names."""
+        fields = self.USER_FIELDS
+        if isinstance(fields, str) or not all(isinstance(f, str) and f for f in fields):
+            raise ImproperlyConfigured(
+                "PERSONALIZE['USER_FIELDS'] must be a list of field names, "
+                "e.g. ['first_name', 'profile.plan']."
+            )
+        return tuple(fields)
+
+    def reload(self) -> None:
+        """Forget the cached values; the next access reads settings again."""
+        self.__dict__.clear()
+        self._user = None
+
+
+personalize_settings = PersonalizeSettings()
+
+
+@receiver(setting_changed)
+def _reload_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("PERSONALIZE", "TIME_ZONE"):
+        personalize_settings.reload()
+        from personalize.registry import registry
+
+        registry.reset()

@@ -1,0 +1,153 @@
+"""The visitor context: every signal of one request as plain, nested attributes.
+
+:func:`build_context` is the only code that reads an ``HttpRequest`` for signals. Everything it
+hands on is plain data (``VisitorContext.attributes`` is a nested dict of str/int/bool/list/None),
+so the rule engine and every delivery channel share one decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
+
+from personalize.attribution import needs_refresh, read_attribution
+from personalize.conf import personalize_settings
+from personalize.signals.clock import local_time, pick_timezone
+from personalize.signals.device import device_from_headers
+from personalize.signals.geo import resolve_geo
+from personalize.signals.identity import user_attributes
+from personalize.signals.referral import classify_referral
+
+logger = logging.getLogger(__name__)
+
+#: Query values longer than this are cut; keys longer than this are dropped.
+_MAX_QUERY_LENGTH = 200
+#: Client hint headers handed to the device signal.
+_CLIENT_HINTS = ("sec-ch-ua-mobile", "sec-ch-ua-platform", "sec-ch-ua")
+_DIRECT = {
+    "channel": "direct",
+    "source": "(direct)",
+    "medium": "(none)",
+    "campaign": None,
+    "term": None,
+    "content": None,
+    "host": None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorContext:
+    """Everything known about the visitor for one request.
+
+    Attributes:
+        attributes: nested attributes (``{"geo": {"country": "DE", ...}, "device": {...}}``),
+            documented in docs/reference/attributes.md. Unknown values are ``None``.
+        refresh_attribution: whether the attribution cookie should be (re)written.
+    """
+
+    #: Nested attribute dict read by conditions through dotted paths.
+    attributes: Mapping[str, Any]
+    #: True when the response should carry a fresh attribution cookie.
+    refresh_attribution: bool = field(default=False, compare=False)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """Read a dotted attribute path such as ``"geo.country"``.
+
+        Args:
+            path: dotted path.
+            default: returned when any part of the path is missing.
+
+        Returns:
+            The attribute value, or ``default``.
+        """
+        value: Any = self.attributes
+        for part in path.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return default
+            value = value[part]
+        return value
+
+
+def build_context(
+    request: HttpRequest, now: datetime | None = None, *, include_groups: bool = True
+) -> VisitorContext:
+    """Turn a request into a :class:`VisitorContext`.
+
+    Args:
+        request: the current request (headers, cookies, query and user are read).
+        now: the current time (aware); defaults to ``datetime.now(UTC)``.
+        include_groups: read the user's groups (one query); skipped when no segment needs them.
+
+    Returns:
+        The visitor context. Hostile or missing input gives ``None`` values, never an exception.
+    """
+    conf = personalize_settings
+    headers = request.headers
+    geo = resolve_geo(headers, request.META.get("REMOTE_ADDR"), conf.trusted_networks, conf.geo_provider)
+    zone = pick_timezone(geo.get("timezone"), request.COOKIES.get(conf.TIMEZONE_COOKIE), settings.TIME_ZONE)
+    referral, refresh = visit_attribution(request)
+    attributes: dict[str, Any] = {
+        "geo": geo,
+        "time": local_time(now or datetime.now(UTC), zone, settings.TIME_ZONE),
+        "device": device_from_headers(headers.get("user-agent"), _client_hints(headers)),
+        "referral": referral,
+        "query": _query(request),
+        "user": user_attributes(
+            getattr(request, "user", None), conf.user_fields, include_groups=include_groups
+        ),
+        "page": {"path": request.path, "locale": translation.get_language()},
+    }
+    return VisitorContext(attributes=attributes, refresh_attribution=refresh)
+
+
+def _client_hints(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: headers[name] for name in _CLIENT_HINTS if name in headers}
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    limit = personalize_settings.QUERY_PARAMETER_LIMIT
+    query: dict[str, str] = {}
+    for key in request.GET:
+        if len(query) >= limit:
+            break
+        if len(key) <= _MAX_QUERY_LENGTH:
+            query[key] = request.GET.get(key, "")[:_MAX_QUERY_LENGTH]
+    return query
+
+
+def own_hosts(request: HttpRequest) -> tuple[str, ...]:
+    """The hosts whose referrals are internal navigation: the request's host plus OWN_HOSTS."""
+    hosts = [h.lower() for h in personalize_settings.OWN_HOSTS]
+    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME") or ""
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if host:
+        hosts.append(host.lower())
+    return tuple(hosts)
+
+
+def visit_attribution(request: HttpRequest) -> tuple[dict[str, Any], bool]:
+    """The visit's landing attribution and whether its cookie needs (re)writing.
+
+    Args:
+        request: the current request (query, Referer and the attribution cookie are read).
+
+    Returns:
+        ``(attribution, refresh)``: the ``referral`` attributes and whether to set the cookie.
+    """
+    conf = personalize_settings
+    stored = read_attribution(request.COOKIES.get(conf.ATTRIBUTION_COOKIE), conf.ATTRIBUTION_TIMEOUT)
+    fresh = classify_referral(request.GET, request.headers.get("referer"), own_hosts(request))
+    if stored is not None and (fresh is None or fresh["channel"] == "direct"):
+        # Internal navigation and direct hits during a visit keep the landing attribution,
+        # as GA4 does (last non-direct click).
+        attribution = stored["attribution"]
+    else:
+        attribution = fresh if fresh is not None else dict(_DIRECT)
+    return attribution, needs_refresh(stored, attribution)

@@ -1,0 +1,230 @@
+"""Resolving every live segment for a visitor, fast.
+
+All enabled segments are compiled once per process into a :class:`SegmentSet`. A version number
+in a shared store (the Django cache: Redis in production) is bumped whenever a segment is saved or
+deleted; each request compares it with the version it compiled, so every process and host picks
+up a change on its next request. A warm request resolves segments with no database query.
+
+This module is Django-free: the loader and the version store are injected
+(:mod:`personalize.registry` wires them to the ORM and the Django cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from personalize.rules import CompiledCondition, ConditionError, compile_condition
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRecord:
+    """A segment as stored: plain data handed over by the loader.
+
+    Attributes:
+        id: primary key.
+        slug: unique slug.
+        name: display name.
+        condition: the whole condition (JSON).
+        rules: ``(summary, condition)`` per top-level rule, used by explanations.
+        match: ``"all"`` or ``"any"`` (how the top-level rules combine).
+        obj: the model instance handed back in ``Visitor.segments``.
+    """
+
+    id: int
+    slug: str
+    name: str
+    condition: Mapping[str, Any]
+    rules: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    match: str = "all"
+    obj: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSegment:
+    """A segment with its compiled condition and compiled top-level rules."""
+
+    id: int
+    slug: str
+    name: str
+    condition: CompiledCondition
+    rules: tuple[tuple[str, CompiledCondition], ...]
+    match: str
+    obj: Any
+
+
+def compile_segment(record: SegmentRecord) -> CompiledSegment:
+    """Compile one record.
+
+    Raises:
+        ConditionError: when the stored condition is invalid.
+    """
+    return CompiledSegment(
+        id=record.id,
+        slug=record.slug,
+        name=record.name,
+        condition=compile_condition(record.condition),
+        rules=tuple((summary, compile_condition(cond)) for summary, cond in record.rules),
+        match=record.match,
+        obj=record.obj,
+    )
+
+
+class SegmentSet:
+    """An immutable, compiled set of live segments.
+
+    Args:
+        records: the enabled segments, in the order visitors' matches are reported.
+        version: the store version these records were loaded at.
+    """
+
+    def __init__(self, records: Iterable[SegmentRecord], version: int | None = None) -> None:
+        compiled: list[CompiledSegment] = []
+        for record in records:
+            try:
+                compiled.append(compile_segment(record))
+            except ConditionError as exc:
+                # Conditions are validated on save; one written around that must not break pages.
+                logger.error("segment %r skipped: invalid condition: %s", record.slug, exc)
+        #: The compiled segments, in report order.
+        self.segments: tuple[CompiledSegment, ...] = tuple(compiled)
+        #: The store version the set was built at (None when the store was unreachable).
+        self.version = version
+        #: Every attribute path any live segment reads.
+        self.paths: frozenset[str] = frozenset().union(*(s.condition.paths for s in compiled))
+        self._by_slug = {s.slug: s for s in compiled}
+        self._by_id = {s.id: s for s in compiled}
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def reads(self, path: str) -> bool:
+        """Whether any live segment reads ``path`` or a path below it."""
+        prefix = path + "."
+        return any(p == path or p.startswith(prefix) for p in self.paths)
+
+    def resolve(self, attributes: Mapping[str, Any]) -> tuple[CompiledSegment, ...]:
+        """The segments whose condition the attributes satisfy, in report order."""
+        return tuple(s for s in self.segments if s.condition(attributes))
+
+    def get(self, slug: str) -> CompiledSegment | None:
+        """The live segment with this slug, or None."""
+        return self._by_slug.get(slug)
+
+    def get_by_id(self, segment_id: int) -> CompiledSegment | None:
+        """The live segment with this primary key, or None."""
+        return self._by_id.get(segment_id)
+
+    def explain(self, attributes: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Per segment: whether it matched and which top-level rules matched.
+
+        Returns:
+            ``[{"slug", "name", "matched", "match", "rules": [{"summary", "matched"}]}]``.
+        """
+        return [
+            {
+                "slug": s.slug,
+                "name": s.name,
+                "matched": s.condition(attributes),
+                "match": s.match,
+                "rules": [{"summary": text, "matched": rule(attributes)} for text, rule in s.rules],
+            }
+            for s in self.segments
+        ]
+
+
+class VersionStoreError(Exception):
+    """The shared version store could not be reached."""
+
+
+class VersionStore(Protocol):
+    """Where the segment version lives, shared by every process."""
+
+    def current(self) -> int:
+        """The current version. Raises VersionStoreError when unreachable."""
+        ...
+
+    def bump(self) -> None:
+        """Move to a new version. Raises VersionStoreError when unreachable."""
+        ...
+
+
+class MemoryVersionStore:
+    """A process-local version store, for tests and single-process set-ups."""
+
+    def __init__(self) -> None:
+        self.version = 1
+
+    def current(self) -> int:
+        """The current version."""
+        return self.version
+
+    def bump(self) -> None:
+        """Move to a new version."""
+        self.version += 1
+
+
+class SegmentRegistry:
+    """Hands out the current :class:`SegmentSet`, rebuilding it when the version moves.
+
+    Args:
+        loader: returns the enabled segments' records (runs a database query).
+        store: the shared version store.
+        warn_interval: seconds between two log lines about an unreachable store.
+    """
+
+    def __init__(
+        self,
+        loader: Callable[[], Sequence[SegmentRecord]],
+        store: VersionStore,
+        warn_interval: float = 60.0,
+    ) -> None:
+        self._loader = loader
+        self._store = store
+        self._lock = threading.Lock()
+        self._set: SegmentSet | None = None
+        self._warn_interval = warn_interval
+        self._last_warning = 0.0
+
+    def current(self) -> SegmentSet:
+        """The segment set for this request: one store read, a rebuild only after a change."""
+        try:
+            version: int | None = self._store.current()
+        except VersionStoreError as exc:
+            self._warn(exc)
+            version = None
+            if self._set is not None:
+                return self._set
+        cached = self._set
+        if cached is not None and cached.version == version:
+            return cached
+        with self._lock:
+            if self._set is None or self._set.version != version:
+                self._set = SegmentSet(self._loader(), version)
+            return self._set
+
+    def invalidate(self) -> None:
+        """Bump the shared version and drop this process's set."""
+        with self._lock:
+            self._set = None
+        try:
+            self._store.bump()
+        except VersionStoreError as exc:
+            logger.error("segment change not announced to other processes: %s", exc)
+
+    def reset(self) -> None:
+        """Drop this process's set without touching the store (settings changed)."""
+        with self._lock:
+            self._set = None
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= self._warn_interval:
+            self._last_warning = now
+            logger.warning("segment version store unreachable, using local segments: %s", exc)

@@ -1,0 +1,499 @@
+"""Where the visitor is: CDN geolocation headers and GeoIP providers.
+
+A geo result is a plain dict with exactly the keys of :data:`GEO_KEYS`:
+
+``country``
+    ISO 3166-1 alpha-2 code, upper case (``"DE"``).
+``region``
+    Full ISO 3166-2 code of the first-level subdivision (``"DE-BY"``).
+``city``
+    City name as the source spells it (App Engine sends it in lower case).
+``continent``
+    ``AF``, ``AN``, ``AS``, ``EU``, ``NA``, ``OC`` or ``SA``; taken from the
+    source, or derived from the country when the source has none.
+``timezone``
+    IANA zone name, validated against the zone database.
+
+Every value is ``None`` when unknown. Header values are hostile input: each is
+validated, and anything that does not fit its field becomes ``None``.
+
+CDN headers are believed only when the direct peer is a trusted proxy, because
+anyone can send ``CF-IPCountry`` to an application that is reachable directly.
+Otherwise the client address (see :mod:`personalize.signals.network`) is looked
+up with a :class:`BaseGeoProvider`. A result comes from a single source: a CDN
+country is never combined with a GeoIP city.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from urllib.parse import unquote
+
+import geoip2.database
+import geoip2.errors
+import geoip2.models
+import maxminddb
+
+from personalize.signals.clock import valid_timezone
+from personalize.signals.network import IPAddress, IPNetwork, client_ip, is_trusted, parse_address
+
+__all__ = [
+    "CONTINENTS",
+    "EMPTY_GEO",
+    "GEO_KEYS",
+    "BaseGeoProvider",
+    "GeoDatabaseError",
+    "GeoDict",
+    "GeoIP2Provider",
+    "InMemoryGeoProvider",
+    "NullGeoProvider",
+    "continent_for",
+    "geo_from_headers",
+    "normalize_geo",
+    "resolve_geo",
+]
+
+logger = logging.getLogger(__name__)
+
+GeoDict = dict[str, str | None]
+
+#: The keys of every geo result, in display order.
+GEO_KEYS = ("country", "region", "city", "continent", "timezone")
+
+#: The all-unknown result. Read-only; functions return fresh dicts.
+EMPTY_GEO: Mapping[str, str | None] = MappingProxyType(dict.fromkeys(GEO_KEYS))
+
+#: Valid continent codes.
+CONTINENTS = frozenset({"AF", "AN", "AS", "EU", "NA", "OC", "SA"})
+
+_MAX_CITY_LENGTH = 100
+#: Raw header values longer than this are not worth decoding.
+_MAX_HEADER_LENGTH = 512
+_SUBDIVISION = re.compile(r"[A-Z0-9]{1,3}", re.ASCII)
+_ESCAPED_BYTE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+class GeoDatabaseError(Exception):
+    """A GeoIP database file is missing, unreadable, corrupt or of the wrong kind."""
+
+
+def _empty() -> GeoDict:
+    return dict(EMPTY_GEO)
+
+
+@functools.cache
+def _continent_table() -> Mapping[str, str]:
+    text = resources.files("personalize").joinpath("data/continents.txt").read_text("utf-8")
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and not line.startswith("#"):
+            table[fields[0]] = fields[1]
+    return MappingProxyType(table)
+
+
+def continent_for(country: str | None) -> str | None:
+    """Return the continent code of a country.
+
+    Args:
+        country: An ISO 3166-1 alpha-2 code such as ``"DE"``.
+
+    Returns:
+        The continent code (``"EU"``), or ``None`` for an unknown country.
+    """
+    return _continent_table().get(country) if isinstance(country, str) else None
+
+
+def _country(value: object) -> str | None:
+    # Only codes in the continent table are countries; this also rejects the
+    # CDNs' pseudo-codes (XX and ZZ for unknown, T1 for Tor).
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if continent_for(code) is not None else None
+
+
+def _region(value: object, country: str | None) -> str | None:
+    """Build ``"DE-BY"`` from a bare subdivision (``"BY"``, ``"by"``) or a full code."""
+    if not isinstance(value, str) or country is None:
+        return None
+    code = value.strip().upper()
+    prefix, dash, subdivision = code.partition("-")
+    if dash:
+        if prefix != country:
+            return None
+        code = subdivision
+    return f"{country}-{code}" if _SUBDIVISION.fullmatch(code) else None
+
+
+def _continent(value: object, country: str | None) -> str | None:
+    if isinstance(value, str) and value.strip().upper() in CONTINENTS:
+        return value.strip().upper()
+    return continent_for(country)
+
+
+def _city(value: object) -> str | None:
+    if not isinstance(value, str) or len(value) > _MAX_HEADER_LENGTH:
+        return None
+    decoded = _decode_text(value)
+    if decoded is None:
+        return None
+    city = " ".join(_printable(decoded).split())
+    if not city or city == "?" or len(city) > _MAX_CITY_LENGTH:
+        return None
+    return city
+
+
+def _printable(text: str) -> str:
+    # Whitespace (tabs, newlines) separates words; other control and format
+    # characters, including bidi overrides, are dropped.
+    return "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or ch.isprintable())
+
+
+def _decode_text(value: str) -> str | None:
+    """Undo the transport encodings CDNs apply to non-ASCII header values.
+
+    Vercel percent-encodes (``S%C3%A3o%20Paulo``); Cloudflare writes each UTF-8
+    byte as an escape (``S\\u00c3\\u00a3o Paulo``); raw UTF-8 bytes reach Python
+    as Latin-1 text under WSGI. All three end up as ``São Paulo``.
+    """
+    if "%" in value:
+        try:
+            value = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            return None
+    value = _ESCAPED_BYTE.sub(lambda match: chr(int(match.group(1), 16)), value)
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        # Not a UTF-8 byte sequence in disguise: the text is already decoded.
+        return value
+
+
+def normalize_geo(values: Mapping[str, object]) -> GeoDict:
+    """Validate a geo mapping from any source into a result dict.
+
+    Args:
+        values: A mapping with any of the :data:`GEO_KEYS`. ``region`` may be a
+            full ISO 3166-2 code or the bare subdivision part.
+
+    Returns:
+        A dict with exactly the :data:`GEO_KEYS`; invalid values are ``None``
+        and a missing continent is derived from the country.
+    """
+    country = _country(values.get("country"))
+    return {
+        "country": country,
+        "region": _region(values.get("region"), country),
+        "city": _city(values.get("city")),
+        "continent": _continent(values.get("continent"), country),
+        "timezone": valid_timezone(_text(values.get("timezone"))),
+    }
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class _CdnHeaders:
+    """Lower-case names of one CDN's geolocation headers."""
+
+    country: str
+    region: str
+    city: str
+    timezone: str | None = None
+    continent: str | None = None
+
+
+#: Checked in this order; the first CDN that reports a valid country wins.
+_CDNS: tuple[_CdnHeaders, ...] = (
+    _CdnHeaders(
+        country="cloudfront-viewer-country",
+        region="cloudfront-viewer-country-region",
+        city="cloudfront-viewer-city",
+        timezone="cloudfront-viewer-time-zone",
+    ),
+    _CdnHeaders(
+        country="cf-ipcountry",
+        region="cf-region-code",
+        city="cf-ipcity",
+        timezone="cf-timezone",
+        continent="cf-ipcontinent",
+    ),
+    _CdnHeaders(
+        country="x-vercel-ip-country",
+        region="x-vercel-ip-country-region",
+        city="x-vercel-ip-city",
+        timezone="x-vercel-ip-timezone",
+        continent="x-vercel-ip-continent",
+    ),
+    _CdnHeaders(
+        country="x-appengine-country",
+        region="x-appengine-region",
+        city="x-appengine-city",
+    ),
+)
+
+
+def _header(headers: Mapping[str, str], name: str | None) -> str | None:
+    if name is None:
+        return None
+    value = headers.get(name)
+    if not isinstance(value, str) or len(value) > _MAX_HEADER_LENGTH:
+        return None
+    return value
+
+
+def geo_from_headers(headers: Mapping[str, str]) -> GeoDict | None:
+    """Read the geolocation headers a CDN adds to each request.
+
+    Supported: Amazon CloudFront (``CloudFront-Viewer-*``), Cloudflare
+    (``CF-IPCountry`` and the visitor location headers), Vercel
+    (``X-Vercel-IP-*``) and Google App Engine (``X-AppEngine-*``). The first of
+    these, in that order, that reports a valid country is used alone.
+
+    This function does not decide whether the headers may be believed; see
+    :func:`resolve_geo`.
+
+    Args:
+        headers: Request headers, looked up by lower-case name (Django's
+            ``request.headers`` or a dict with lower-case keys).
+
+    Returns:
+        A geo dict, or ``None`` when no CDN reports a country.
+    """
+    for cdn in _CDNS:
+        country = _country(_header(headers, cdn.country))
+        if country is not None:
+            return normalize_geo(
+                {
+                    "country": country,
+                    "region": _header(headers, cdn.region),
+                    "city": _header(headers, cdn.city),
+                    "continent": _header(headers, cdn.continent),
+                    "timezone": _header(headers, cdn.timezone),
+                }
+            )
+    return None
+
+
+class BaseGeoProvider:
+    """Looks up the location of an IP address.
+
+    Subclasses implement :meth:`lookup_address`; :meth:`lookup` validates the
+    address, normalises the result and caches it per address, because the same
+    visitor requests many pages.
+    """
+
+    #: How many addresses the per-instance cache keeps.
+    cache_size: int = 4096
+
+    def lookup(self, ip: str) -> GeoDict:
+        """Locate an address.
+
+        Args:
+            ip: The address, as returned by
+                :func:`~personalize.signals.network.client_ip`.
+
+        Returns:
+            A geo dict; all values are ``None`` when the address is malformed or
+            unknown. Never raises for a bad address.
+        """
+        address = parse_address(ip)
+        if address is None:
+            return _empty()
+        return dict(self._cached_lookup(address))
+
+    @functools.cached_property
+    def _cached_lookup(self) -> Callable[[IPAddress], GeoDict]:
+        # Built per instance rather than decorating the method, so each provider
+        # has its own cache and subclasses need not call an __init__.
+        return functools.lru_cache(maxsize=self.cache_size)(self._normalized_lookup)
+
+    def _normalized_lookup(self, address: IPAddress) -> GeoDict:
+        return normalize_geo(self.lookup_address(address))
+
+    def lookup_address(self, address: IPAddress) -> Mapping[str, object]:
+        """Locate a parsed address; override this in subclasses.
+
+        Args:
+            address: A valid IPv4 or IPv6 address (IPv4-mapped IPv6 already
+                unwrapped).
+
+        Returns:
+            A mapping with any of the :data:`GEO_KEYS`; it is normalised by
+            :func:`normalize_geo`, so bare region codes and missing continents
+            are fine. Return :data:`EMPTY_GEO` when the address is unknown.
+        """
+        raise NotImplementedError
+
+
+class NullGeoProvider(BaseGeoProvider):
+    """Knows no addresses; for sites that use CDN headers only."""
+
+    def lookup_address(self, address: IPAddress) -> Mapping[str, object]:
+        """Return :data:`EMPTY_GEO` for every address."""
+        return EMPTY_GEO
+
+
+class InMemoryGeoProvider(BaseGeoProvider):
+    """Locates addresses from a fixed table; for tests, demos and local development.
+
+    Args:
+        table: Maps a network (``"81.2.69.0/24"``) or a single address
+            (``"127.0.0.1"``) to a geo mapping. The most specific network
+            containing an address wins. Private and loopback addresses may be
+            listed, which lets a site running on localhost show localized content.
+
+    Raises:
+        ValueError: If a key is not a network or an address.
+    """
+
+    def __init__(self, table: Mapping[str, Mapping[str, object]]) -> None:
+        entries = [(_table_network(key), normalize_geo(geo)) for key, geo in table.items()]
+        entries.sort(key=lambda entry: entry[0].prefixlen, reverse=True)
+        self._entries: Sequence[tuple[IPNetwork, GeoDict]] = tuple(entries)
+
+    def lookup_address(self, address: IPAddress) -> Mapping[str, object]:
+        """Return the geo of the most specific listed network containing ``address``."""
+        for network, geo in self._entries:
+            if address in network:
+                return geo
+        return EMPTY_GEO
+
+
+def _table_network(key: str) -> IPNetwork:
+    try:
+        return ipaddress.ip_network(key.strip(), strict=False)
+    except (ValueError, AttributeError) as error:
+        raise ValueError(f"Invalid network {key!r} in the geo table.") from error
+
+
+class GeoIP2Provider(BaseGeoProvider):
+    """Locates addresses with a MaxMind GeoIP2 / GeoLite2 database file.
+
+    City databases give every field; Country databases give country and
+    continent only. Compatible files from other vendors work when their
+    database type names ``City`` or ``Country``. The file is opened once, when
+    the provider is created, and memory-mapped; nothing is ever downloaded.
+
+    Args:
+        path: Path of the ``.mmdb`` file.
+
+    Raises:
+        GeoDatabaseError: If the file is missing, unreadable or not a GeoIP2
+            City or Country database.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._reader = _open_reader(self.path)
+        self._query = _query_for(self._reader, self.path)
+
+    def lookup_address(self, address: IPAddress) -> Mapping[str, object]:
+        """Look ``address`` up in the database."""
+        if not address.is_global:
+            # Private, loopback and reserved ranges are never in the database.
+            return EMPTY_GEO
+        try:
+            record = self._query(address)
+        except (geoip2.errors.AddressNotFoundError, ValueError):
+            return EMPTY_GEO
+        except maxminddb.InvalidDatabaseError:
+            logger.warning("GeoIP database %s has a corrupt record for %s", self.path, address)
+            return EMPTY_GEO
+        return _geo_from_record(record)
+
+    def close(self) -> None:
+        """Close the database file."""
+        self._reader.close()
+
+
+def _open_reader(path: str) -> geoip2.database.Reader:
+    try:
+        return geoip2.database.Reader(path)
+    except FileNotFoundError as error:
+        raise GeoDatabaseError(
+            f"GeoIP database not found at {path!r}. Download a GeoIP2 or GeoLite2 City "
+            f"database (.mmdb) and set its path, or use another geo provider."
+        ) from error
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError) as error:
+        raise GeoDatabaseError(
+            f"Cannot read the GeoIP database at {path!r} ({error}). Check that it is a "
+            f"GeoIP2 or GeoLite2 .mmdb file."
+        ) from error
+
+
+def _query_for(
+    reader: geoip2.database.Reader, path: str
+) -> Callable[[IPAddress], geoip2.models.Country]:
+    database_type = reader.metadata().database_type
+    if "Enterprise" in database_type:
+        return reader.enterprise
+    if "City" in database_type:
+        return reader.city
+    if "Country" in database_type:
+        return reader.country
+    reader.close()
+    raise GeoDatabaseError(
+        f"The GeoIP database at {path!r} is of type {database_type!r}; a City or "
+        f"Country database is needed."
+    )
+
+
+def _geo_from_record(record: geoip2.models.Country) -> Mapping[str, object]:
+    geo: dict[str, object] = {
+        "country": record.country.iso_code,
+        "continent": record.continent.code,
+    }
+    if isinstance(record, geoip2.models.City):
+        # The first subdivision is the largest, matching what CDNs report.
+        subdivisions = record.subdivisions
+        geo["region"] = subdivisions[0].iso_code if subdivisions else None
+        geo["city"] = record.city.name
+        geo["timezone"] = record.location.time_zone
+    return geo
+
+
+def resolve_geo(
+    headers: Mapping[str, str],
+    remote_addr: str | None,
+    trusted_networks: Sequence[IPNetwork],
+    provider: BaseGeoProvider,
+) -> GeoDict:
+    """Locate the visitor.
+
+    CDN headers are used when the direct peer is a trusted proxy and they report
+    a country. Otherwise the client address is resolved through the trusted
+    proxies and looked up with ``provider``.
+
+    Args:
+        headers: Request headers, looked up by lower-case name.
+        remote_addr: The direct peer's address (``REMOTE_ADDR``).
+        trusted_networks: Trusted proxies, from
+            :func:`~personalize.signals.network.parse_trusted_networks`.
+        provider: The GeoIP provider for the fallback lookup.
+
+    Returns:
+        A geo dict with exactly the :data:`GEO_KEYS`. Never raises for bad input.
+    """
+    if is_trusted(remote_addr, trusted_networks):
+        from_headers = geo_from_headers(headers)
+        if from_headers is not None:
+            return from_headers
+    forwarded_for = headers.get("x-forwarded-for")
+    if not isinstance(forwarded_for, str):
+        forwarded_for = None
+    ip = client_ip(remote_addr, forwarded_for, trusted_networks)
+    if ip is None:
+        return _empty()
+    return provider.lookup(ip)

@@ -1,0 +1,28 @@
+"""Settings for the test suite: the demo project's settings with test-friendly overrides."""
+
+import os
+
+from cms_site.settings import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-secret-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]
+
+if not os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PERSONALIZE = {
+    "TRUSTED_PROXIES": ["10.0.0.0/8"],
+    "GEOIP_PATH": None,
+    "USER_FIELDS": ["first_name", "email"],
+    "DEBUG_VIEW": None,
+}
+
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
