@@ -54,27 +54,27 @@ class _ChoiceInRule(RuleBlock):
     #: The attribute path the rule compares.
     path = ""
     #: The choices offered to editors.
-    options: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] = []
+    choice_list: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] = []
     #: The phrase with ``{values}`` in it.
-    template = "{values}"
+    phrase_template = "{values}"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            [("values", blocks.MultipleChoiceBlock(choices=self.options, label=self.field_label))],
+            [("values", blocks.MultipleChoiceBlock(choices=self.choice_list, label=self.field_label))],
             **kwargs,
         )
 
     field_label = "Values"
 
     def _choices(self) -> list[tuple[str, str]]:
-        return self.options() if callable(self.options) else self.options
+        return self.choice_list() if callable(self.choice_list) else self.choice_list
 
     def condition(self, value: Any) -> dict[str, Any]:
         return {self.path: {"$in": list(value["values"])}}
 
     def phrase(self, value: Any) -> str:
         items = self._choices()
-        return self.template.format(values=join_or([label(items, v) for v in value["values"]]))
+        return self.phrase_template.format(values=join_or([label(items, v) for v in value["values"]]))
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
@@ -87,9 +87,9 @@ class CountryRule(_ChoiceInRule):
     """The visitor's country is one of the chosen countries."""
 
     path = "geo.country"
-    options = staticmethod(choices.countries)
+    choice_list = staticmethod(choices.countries)
     field_label = "Countries"
-    template = "from {values}"
+    phrase_template = "from {values}"
 
     class Meta:
         label = "Country is one of"
@@ -100,9 +100,9 @@ class ContinentRule(_ChoiceInRule):
     """The visitor's continent is one of the chosen ones."""
 
     path = "geo.continent"
-    options = choices.CONTINENTS
+    choice_list = choices.CONTINENTS
     field_label = "Continents"
-    template = "from {values}"
+    phrase_template = "from {values}"
 
     class Meta:
         label = "Continent is one of"
@@ -114,26 +114,26 @@ class _TextListRule(RuleBlock):
 
     path = ""
     operator = "$in"
-    template = "{values}"
+    phrase_template = "{values}"
     help = ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__([("values", blocks.CharBlock(help_text=self.help))], **kwargs)
 
-    def normalize(self, items: list[str]) -> list[str]:
+    def clean_values(self, items: list[str]) -> list[str]:
         """Clean the editor's values; raise ValueError with a message for bad ones."""
         return items
 
     def condition(self, value: Any) -> dict[str, Any]:
-        return {self.path: {self.operator: self.normalize(_split(value["values"]))}}
+        return {self.path: {self.operator: self.clean_values(_split(value["values"]))}}
 
     def phrase(self, value: Any) -> str:
-        return self.template.format(values=join_or(self.normalize(_split(value["values"]))))
+        return self.phrase_template.format(values=join_or(self.clean_values(_split(value["values"]))))
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         try:
-            if not self.normalize(_split(value["values"])):
+            if not self.clean_values(_split(value["values"])):
                 raise ValueError("Enter at least one value.")
         except ValueError as exc:
             raise _invalid("values", str(exc)) from exc
@@ -144,10 +144,10 @@ class RegionRule(_TextListRule):
     """The visitor's region (ISO 3166-2) is one of the given codes."""
 
     path = "geo.region"
-    template = "from the region {values}"
+    phrase_template = "from the region {values}"
     help = "ISO 3166-2 codes, comma separated, e.g. DE-BY, AT-9, US-CA"
 
-    def normalize(self, items: list[str]) -> list[str]:
+    def clean_values(self, items: list[str]) -> list[str]:
         codes = [item.upper() for item in items]
         bad = [code for code in codes if not _REGION.match(code)]
         if bad:
@@ -164,7 +164,7 @@ class CityRule(_TextListRule):
 
     path = "geo.city"
     operator = "$ini"
-    template = "from {values}"
+    phrase_template = "from {values}"
     help = "City names in English, comma separated, e.g. Vienna, Munich"
 
     class Meta:
@@ -203,9 +203,9 @@ class WeekdayRule(_ChoiceInRule):
     """The visitor's local weekday is one of the chosen days."""
 
     path = "time.weekday"
-    options = choices.WEEKDAYS
+    choice_list = choices.WEEKDAYS
     field_label = "Days"
-    template = "on {values}"
+    phrase_template = "on {values}"
 
     def condition(self, value: Any) -> dict[str, Any]:
         return {self.path: {"$in": [int(day) for day in value["values"]]}}
@@ -263,7 +263,7 @@ class DeviceTypeRule(_ChoiceInRule):
     """The visitor's device type is one of the chosen types."""
 
     path = "device.type"
-    options = choices.DEVICE_TYPES
+    choice_list = choices.DEVICE_TYPES
     field_label = "Device types"
 
     def phrase(self, value: Any) -> str:
@@ -278,9 +278,9 @@ class OperatingSystemRule(_ChoiceInRule):
     """The visitor's operating system is one of the chosen families."""
 
     path = "device.os"
-    options = choices.OPERATING_SYSTEMS
+    choice_list = choices.OPERATING_SYSTEMS
     field_label = "Operating systems"
-    template = "using {values}"
+    phrase_template = "using {values}"
 
     class Meta:
         label = "Operating system is"
@@ -291,9 +291,9 @@ class BrowserRule(_ChoiceInRule):
     """The visitor's browser is one of the chosen families."""
 
     path = "device.browser"
-    options = choices.BROWSERS
+    choice_list = choices.BROWSERS
     field_label = "Browsers"
-    template = "browsing with {values}"
+    phrase_template = "browsing with {values}"
 
     class Meta:
         label = "Browser is"
@@ -304,7 +304,7 @@ class ChannelRule(_ChoiceInRule):
     """The visit's channel (GA4 default channel grouping) is one of the chosen ones."""
 
     path = "referral.channel"
-    options = choices.CHANNELS
+    choice_list = choices.CHANNELS
     field_label = "Channels"
 
     def phrase(self, value: Any) -> str:
@@ -424,9 +424,9 @@ class GroupRule(_ChoiceInRule):
     """The logged-in visitor is a member of one of the chosen groups."""
 
     path = "user.groups"
-    options = staticmethod(_group_choices)
+    choice_list = staticmethod(_group_choices)
     field_label = "Groups"
-    template = "in the group {values}"
+    phrase_template = "in the group {values}"
 
     def phrase(self, value: Any) -> str:
         names = join_or(list(value["values"]))

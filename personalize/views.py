@@ -48,6 +48,4 @@ def visitor_debug(request: HttpRequest) -> HttpResponse:
         "explanation": visitor.explain(),
         "matched": visitor.segments,
     }
-    response = render(request, "personalize/debug.html", context)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return render(request, "personalize/debug.html", context)

@@ -49,8 +49,12 @@ def make_request(rf: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_registry(settings: Any) -> Iterator[None]:
-    """Every test starts with an empty cache and no compiled segments."""
+def _fresh_registry(request: Any) -> Iterator[None]:
+    """Every test starts with an empty cache and no compiled segments (Django tests only)."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    request.getfixturevalue("settings")
     from django.core.cache import cache
 
     from personalize.conf import personalize_settings

@@ -104,12 +104,33 @@ def ordering(op: str, operand: Any, location: Location) -> Check:
 
 
 def _number_ordering(compare: Compare, bound: float) -> Check:
-    def check(value: Any) -> bool:
-        if type(value) in _NUMBER_TYPES or is_number(value):
-            return compare(value, bound)
-        return False
+    # One closure per operator: calling operator.lt & co. would cost a call per test.
+    if compare is operator.lt:
+        return lambda value: (
+            value < bound
+            if type(value) in _NUMBER_TYPES
+            else _compare_number(value, compare, bound)
+        )
+    if compare is operator.le:
+        return lambda value: (
+            value <= bound
+            if type(value) in _NUMBER_TYPES
+            else _compare_number(value, compare, bound)
+        )
+    if compare is operator.gt:
+        return lambda value: (
+            value > bound
+            if type(value) in _NUMBER_TYPES
+            else _compare_number(value, compare, bound)
+        )
+    return lambda value: (
+        value >= bound if type(value) in _NUMBER_TYPES else _compare_number(value, compare, bound)
+    )
 
-    return check
+
+def _compare_number(value: Any, compare: Compare, bound: float) -> bool:
+    """Compare a value whose type is not exactly int or float (a subclass, or not a number)."""
+    return is_number(value) and compare(value, bound)
 
 
 def _string_ordering(compare: Compare, bound: str) -> Check:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, Self
 
 from .checks import BUILDERS, is_scalar
 from .errors import ROOT, ConditionError, Location, attribute_step, item_step, type_label
@@ -45,11 +45,12 @@ OPERATORS = LOGICAL_OPERATORS | VALUE_OPERATORS
 _CONDITION_KEYS = frozenset({"$and", "$or", "$nor"})
 
 
-class CompiledCondition:
+class CompiledCondition(partial[bool]):
     """A condition compiled into a predicate over attributes.
 
     Call it with an attributes mapping to evaluate the condition; it returns a boolean and
-    never raises.
+    never raises. It is a :class:`functools.partial` of the compiled predicate, so that calling
+    it adds no Python frame of its own.
 
     Attributes:
         condition: The condition it was compiled from.
@@ -57,32 +58,28 @@ class CompiledCondition:
             ``frozenset({"geo.country", "user.groups"})``.
     """
 
-    __slots__ = ("_check", "condition", "paths")
+    __slots__ = ("condition", "paths")
 
-    def __init__(self, condition: Mapping[str, Any], check: Check, paths: frozenset[str]) -> None:
+    #: The condition this was compiled from.
+    condition: Mapping[str, Any]
+    #: Every dotted attribute path the condition reads.
+    paths: frozenset[str]
+
+    def __new__(cls, condition: Mapping[str, Any], check: Check, paths: frozenset[str]) -> Self:
         """Wrap a compiled predicate; use :func:`compile_condition` to make one.
 
         Args:
             condition: The source condition.
             check: The predicate over attributes.
             paths: The attribute paths the predicate reads.
-        """
-        #: The condition this was compiled from.
-        self.condition = condition
-        #: Every dotted attribute path the condition reads.
-        self.paths = paths
-        self._check = check
-
-    def __call__(self, attributes: Mapping[str, Any]) -> bool:
-        """Evaluate the condition.
-
-        Args:
-            attributes: Nested, JSON-like visitor attributes.
 
         Returns:
-            Whether the attributes satisfy the condition.
+            The compiled condition.
         """
-        return self._check(attributes)
+        self = super().__new__(cls, check)
+        self.condition = condition
+        self.paths = paths
+        return self
 
     def __repr__(self) -> str:
         return f"CompiledCondition({self.condition!r})"

@@ -210,13 +210,40 @@ def membership_check(items: list[Any], insensitive: bool) -> Check:
         The membership test.
     """
     scalar_in = _scalar_membership(items, insensitive)
+    if not insensitive and all(isinstance(item, str) for item in items):
+        return _strings_membership(frozenset(items), scalar_in)
 
     def check(value: Any) -> bool:
         if isinstance(value, ARRAY_TYPES):
-            return any(scalar_in(element) for element in value)
+            return _any_element_in(value, scalar_in)
         return scalar_in(value)
 
     return check
+
+
+def _strings_membership(strings: frozenset[str], scalar_in: Check) -> Check:
+    """The common case of a list of strings, where a set operation tests a whole array."""
+
+    def check(value: Any) -> bool:
+        if isinstance(value, str):
+            return value in strings
+        if isinstance(value, ARRAY_TYPES):
+            try:
+                # Only strings are in the set, so no other element can be taken for one.
+                return not strings.isdisjoint(value)
+            except TypeError:
+                # An unhashable element (an array or object) never matches a string.
+                return _any_element_in(value, scalar_in)
+        return False
+
+    return check
+
+
+def _any_element_in(value: Any, scalar_in: Check) -> bool:
+    for element in value:  # noqa: SIM110 (a loop is cheaper than any() over a generator)
+        if scalar_in(element):
+            return True
+    return False
 
 
 def _scalar_membership(items: list[Any], insensitive: bool) -> Check:

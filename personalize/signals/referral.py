@@ -7,7 +7,7 @@ The attribution of a landing request is read from three witnesses, strongest fir
 2. Ad click identifiers: ``gclid``, ``gbraid``, ``wbraid`` and ``gad_source`` mean Google Ads
    (``google`` / ``cpc``), ``msclkid`` Microsoft Advertising (``bing`` / ``cpc``), ``dclid``
    Campaign Manager and Display & Video 360 (``dfa`` / ``cpm``, the pair Google Analytics
-   reports for such clicks when no tags are present).
+   has long reported for untagged clicks of that kind, which lands in ``display``).
 3. The ``Referer`` header: a search engine gives ``<engine>`` / ``organic``, any other site
    ``<host>`` / ``referral``. ``fbclid`` and ``ttclid`` are added by Facebook, Instagram and
    TikTok to organic and paid links alike, so they only stand in for a missing referrer

@@ -1,0 +1,72 @@
+"""System checks and settings validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from personalize.checks import check_settings
+from personalize.conf import personalize_settings
+from personalize.signals.geo import GeoIP2Provider, NullGeoProvider
+from tests.mmdb import build_city_database
+
+
+def _ids(settings: Any) -> list[str]:
+    return [message.id for message in check_settings()]
+
+
+def test_missing_geoip_database_warns(settings: Any) -> None:
+    assert _ids(settings) == ["personalize.W001"]
+
+
+def test_geoip_path_that_is_not_a_file_warns(settings: Any) -> None:
+    settings.PERSONALIZE = {"GEOIP_PATH": "/nonexistent/city.mmdb"}
+    assert _ids(settings) == ["personalize.W002"]
+
+
+def test_valid_geoip_database_is_quiet_and_used(settings: Any, tmp_path: Any) -> None:
+    path = build_city_database(tmp_path / "city.mmdb")
+    settings.PERSONALIZE = {"GEOIP_PATH": str(path)}
+    assert _ids(settings) == []
+    assert isinstance(personalize_settings.geo_provider, GeoIP2Provider)
+
+
+def test_no_path_gives_null_provider(settings: Any) -> None:
+    assert isinstance(personalize_settings.geo_provider, NullGeoProvider)
+
+
+def test_bad_trusted_proxy_is_an_error_with_the_fix(settings: Any) -> None:
+    settings.PERSONALIZE = {"TRUSTED_PROXIES": ["10.0.0.0/8", "not-a-network"]}
+    messages = check_settings()
+    assert [m.id for m in messages] == ["personalize.E001"]
+    assert "not-a-network" in messages[0].msg
+    assert "CIDR" in messages[0].msg
+
+
+def test_unknown_setting_key_is_rejected(settings: Any) -> None:
+    settings.PERSONALIZE = {"TRUSTED_PROXY": []}
+    with pytest.raises(ImproperlyConfigured, match="Unknown key.*TRUSTED_PROXY.*Valid keys"):
+        personalize_settings.TRUSTED_PROXIES  # noqa: B018
+
+
+def test_middleware_before_auth_is_an_error(settings: Any) -> None:
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "personalize.middleware.PersonalizeMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ]
+    assert "personalize.E002" in _ids(settings)
+
+
+def test_bad_provider_path_is_improperly_configured(settings: Any) -> None:
+    settings.PERSONALIZE = {"GEO_PROVIDER": "nowhere.Provider"}
+    with pytest.raises(ImproperlyConfigured, match="GEO_PROVIDER"):
+        personalize_settings.geo_provider  # noqa: B018
+
+
+@pytest.mark.django_db
+def test_no_missing_migrations() -> None:
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -1,0 +1,91 @@
+"""The segment version in a real Redis; a Redis that is down means local segments and a log line."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+
+from personalize.cache import CacheVersionStore
+from personalize.models import Segment
+from personalize.registry import current_segments, registry
+from personalize.segments import SegmentRegistry, VersionStoreError
+from personalize.visitor import Visitor
+from tests.conftest import IPHONE, NOW
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def _redis_cache(url: str) -> dict[str, Any]:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
+    }
+
+
+@pytest.fixture
+def redis_settings(settings: Any, redis_url: str) -> Any:
+    settings.CACHES = {**settings.CACHES, "shared": _redis_cache(redis_url)}
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
+    yield settings
+    caches["shared"].clear()
+
+
+@pytest.fixture
+def redis_down(settings: Any) -> Any:
+    # A closed port: connection refused at once, as when Redis has stopped.
+    settings.CACHES = {**settings.CACHES, "shared": _redis_cache("redis://127.0.0.1:1/0")}
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
+    return settings
+
+
+def test_version_lives_in_redis_and_moves_on_save(redis_settings: Any, segment_factory: Any) -> None:
+    store = CacheVersionStore()
+    before = store.current()
+    assert caches["shared"].get(store.key) == before
+    segment_factory(rules=[{"type": "device_type", "value": {"values": ["mobile"]}}], slug="phones")
+    assert store.current() == before + 1
+
+
+def test_two_processes_share_changes_through_redis(redis_settings: Any, segment_factory: Any) -> None:
+    def loader() -> list[Any]:
+        return [s.to_record() for s in Segment.objects.live()]
+
+    process_a = SegmentRegistry(loader, CacheVersionStore())
+    process_b = SegmentRegistry(loader, CacheVersionStore())
+    assert len(process_a.current()) == len(process_b.current()) == 0
+    segment_factory(rules=[{"type": "device_type", "value": {"values": ["mobile"]}}], slug="phones")
+    assert process_a.current().get("phones") is not None
+    assert process_b.current().get("phones") is not None
+
+
+def test_flushed_redis_gives_a_new_version(redis_settings: Any) -> None:
+    store = CacheVersionStore()
+    first = store.current()
+    caches["shared"].clear()
+    assert store.current() != first
+
+
+def test_store_down_raises_version_store_error(redis_down: Any) -> None:
+    with pytest.raises(VersionStoreError):
+        CacheVersionStore().current()
+
+
+def test_pages_render_with_redis_down(redis_down: Any, segment_factory: Any, make_request: Any,
+                                      caplog: Any) -> None:
+    segment_factory(rules=[{"type": "device_type", "value": {"values": ["mobile"]}}], slug="phones")
+    registry.reset()
+    visitor = Visitor(make_request(headers={"User-Agent": IPHONE}), NOW)
+    assert [s.slug for s in visitor.segments] == ["phones"]
+    assert current_segments().version is None
+    assert "segment version store unreachable" in caplog.text
+
+
+def test_saving_with_redis_down_keeps_the_data(redis_down: Any, segment_factory: Any, caplog: Any) -> None:
+    segment = segment_factory(rules=[{"type": "device_type", "value": {"values": ["tablet"]}}], slug="tabs")
+    assert Segment.objects.get(pk=segment.pk).summary == "Visitors on a tablet"
+    assert "not announced" in caplog.text
