@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "cms_site.home.middleware.DemoCdnMiddleware",
     "personalize.middleware.PersonalizeMiddleware",
 ]
 
@@ -138,6 +139,10 @@ PERSONALIZE = {
     "USER_FIELDS": ["first_name"],
     "DEBUG_VIEW": True,
 }
+
+# The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes
+# from CDN headers, which DemoCdnMiddleware can simulate.
+SILENCED_SYSTEM_CHECKS = ["personalize.W001"]
 
 LOGGING = {
     "version": 1,

@@ -23,7 +23,9 @@ _REFRESH_SECONDS = 60
 _KEYS = ("channel", "source", "medium", "campaign", "term", "content", "host")
 
 
-def read_attribution(value: str | None, timeout: int, now: float | None = None) -> dict[str, Any] | None:
+def read_attribution(
+    value: str | None, timeout: int, now: float | None = None
+) -> dict[str, Any] | None:
     """Return the stored attribution when the cookie is genuine and the visit still running.
 
     Args:
@@ -62,7 +64,9 @@ def dump_attribution(attribution: dict[str, Any], now: float | None = None) -> s
     return signing.dumps({"a": {k: attribution.get(k) for k in _KEYS}, "t": ts}, salt=_SALT)
 
 
-def needs_refresh(stored: dict[str, Any] | None, attribution: dict[str, Any], now: float | None = None) -> bool:
+def needs_refresh(
+    stored: dict[str, Any] | None, attribution: dict[str, Any], now: float | None = None
+) -> bool:
     """Whether the cookie must be (re)written for this request."""
     if stored is None or stored["attribution"] != attribution:
         return True

@@ -47,7 +47,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     middleware = list(getattr(settings, "MIDDLEWARE", []))
     ours = "personalize.middleware.PersonalizeMiddleware"
     auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
-    if ours in middleware and auth in middleware and middleware.index(ours) < middleware.index(auth):
+    if (
+        ours in middleware
+        and auth in middleware
+        and middleware.index(ours) < middleware.index(auth)
+    ):
         messages.append(
             Error(
                 "PersonalizeMiddleware must come after AuthenticationMiddleware.",

@@ -1,4 +1,4 @@
-"""Choice lists shared by the rule builder and the docs: countries, continents, devices, channels."""
+"""Choice lists of the rule builder: countries, continents, devices, channels, weekdays."""
 
 from __future__ import annotations
 

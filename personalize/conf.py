@@ -47,7 +47,8 @@ DEFAULTS: dict[str, Any] = {
 class PersonalizeSettings:
     """The merged ``PERSONALIZE`` settings, with derived values computed once.
 
-    Attribute access returns the user's value or the default, e.g. ``personalize_settings.GEOIP_PATH``.
+    Attribute access returns the user's value or the default:
+    ``personalize_settings.GEOIP_PATH``.
     """
 
     def __init__(self, user_settings: dict[str, Any] | None = None) -> None:
@@ -60,7 +61,8 @@ class PersonalizeSettings:
             value = getattr(settings, "PERSONALIZE", {})
             if not isinstance(value, dict):
                 raise ImproperlyConfigured(
-                    "settings.PERSONALIZE must be a dict, e.g. PERSONALIZE = {'TRUSTED_PROXIES': []}."
+                    "settings.PERSONALIZE must be a dict, "
+                    "e.g. PERSONALIZE = {'TRUSTED_PROXIES': []}."
                 )
             unknown = sorted(set(value) - set(DEFAULTS))
             if unknown:

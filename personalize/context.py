@@ -90,8 +90,12 @@ def build_context(
     """
     conf = personalize_settings
     headers = request.headers
-    geo = resolve_geo(headers, request.META.get("REMOTE_ADDR"), conf.trusted_networks, conf.geo_provider)
-    zone = pick_timezone(geo.get("timezone"), request.COOKIES.get(conf.TIMEZONE_COOKIE), settings.TIME_ZONE)
+    geo = resolve_geo(
+        headers, request.META.get("REMOTE_ADDR"), conf.trusted_networks, conf.geo_provider
+    )
+    zone = pick_timezone(
+        geo.get("timezone"), request.COOKIES.get(conf.TIMEZONE_COOKIE), settings.TIME_ZONE
+    )
     referral, refresh = visit_attribution(request)
     attributes: dict[str, Any] = {
         "geo": geo,
@@ -142,7 +146,9 @@ def visit_attribution(request: HttpRequest) -> tuple[dict[str, Any], bool]:
         ``(attribution, refresh)``: the ``referral`` attributes and whether to set the cookie.
     """
     conf = personalize_settings
-    stored = read_attribution(request.COOKIES.get(conf.ATTRIBUTION_COOKIE), conf.ATTRIBUTION_TIMEOUT)
+    stored = read_attribution(
+        request.COOKIES.get(conf.ATTRIBUTION_COOKIE), conf.ATTRIBUTION_TIMEOUT
+    )
     fresh = classify_referral(request.GET, request.headers.get("referer"), own_hosts(request))
     if stored is not None and (fresh is None or fresh["channel"] == "direct"):
         # Internal navigation and direct hits during a visit keep the landing attribution,

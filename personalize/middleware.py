@@ -34,9 +34,14 @@ class PersonalizeMiddleware:
             self._store_attribution(request, visitor, response)
         return response
 
-    def _store_attribution(self, request: HttpRequest, visitor: Visitor, response: HttpResponse) -> None:
+    def _store_attribution(
+        self, request: HttpRequest, visitor: Visitor, response: HttpResponse
+    ) -> None:
         if "context" in visitor.__dict__:
-            attribution, refresh = visitor.context.attributes["referral"], visitor.context.refresh_attribution
+            attribution, refresh = (
+                visitor.context.attributes["referral"],
+                visitor.context.refresh_attribution,
+            )
         else:
             attribution, refresh = visit_attribution(request)
         if not refresh:

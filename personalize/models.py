@@ -75,21 +75,15 @@ class Segment(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def rule_parts(self) -> list[tuple[str, dict[str, Any]]]:
-        """``(phrase, condition)`` for each top-level rule, in order."""
-        return [(child.block.phrase(child.value), child.block.condition(child.value)) for child in self.rules]
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Compile the rules, validate the condition, save.
 
-    def compile_rules(self) -> None:
-        """Recompute ``condition`` and ``summary`` from ``rules`` (when there are rules)."""
-        parts = self.rule_parts()
-        if parts:
-            operator = "$and" if self.match == self.MATCH_ALL else "$or"
-            self.condition = {operator: [cond for _, cond in parts]}
-            self.summary = sentence([phrase for phrase, _ in parts], self.match)
-        elif self.condition:
-            self.summary = "Visitors matching a condition set in code"
-        else:
-            self.summary = sentence([], self.match)
+        Raises:
+            ConditionError: the condition is invalid (code that bypasses ``full_clean``).
+        """
+        self.compile_rules()
+        validate_condition(self.condition)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Compile the rules and reject an invalid condition with a clear message."""
@@ -104,15 +98,24 @@ class Segment(models.Model):
         except ConditionError as exc:
             raise ValidationError({"condition": f"Invalid condition: {exc}"}) from exc
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Compile the rules, validate the condition, save.
+    def rule_parts(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(phrase, condition)`` for each top-level rule, in order."""
+        return [
+            (child.block.phrase(child.value), child.block.condition(child.value))
+            for child in self.rules
+        ]
 
-        Raises:
-            ConditionError: the condition is invalid (code that bypasses ``full_clean``).
-        """
-        self.compile_rules()
-        validate_condition(self.condition)
-        super().save(*args, **kwargs)
+    def compile_rules(self) -> None:
+        """Recompute ``condition`` and ``summary`` from ``rules`` (when there are rules)."""
+        parts = self.rule_parts()
+        if parts:
+            operator = "$and" if self.match == self.MATCH_ALL else "$or"
+            self.condition = {operator: [cond for _, cond in parts]}
+            self.summary = sentence([phrase for phrase, _ in parts], self.match)
+        elif self.condition:
+            self.summary = "Visitors matching a condition set in code"
+        else:
+            self.summary = sentence([], self.match)
 
     def to_record(self) -> SegmentRecord:
         """The plain record the segment engine compiles."""

@@ -60,7 +60,12 @@ class _ChoiceInRule(RuleBlock):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            [("values", blocks.MultipleChoiceBlock(choices=self.choice_list, label=self.field_label))],
+            [
+                (
+                    "values",
+                    blocks.MultipleChoiceBlock(choices=self.choice_list, label=self.field_label),
+                )
+            ],
             **kwargs,
         )
 
@@ -74,7 +79,9 @@ class _ChoiceInRule(RuleBlock):
 
     def phrase(self, value: Any) -> str:
         items = self._choices()
-        return self.phrase_template.format(values=join_or([label(items, v) for v in value["values"]]))
+        return self.phrase_template.format(
+            values=join_or([label(items, v) for v in value["values"]])
+        )
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
@@ -128,7 +135,9 @@ class _TextListRule(RuleBlock):
         return {self.path: {self.operator: self.clean_values(_split(value["values"]))}}
 
     def phrase(self, value: Any) -> str:
-        return self.phrase_template.format(values=join_or(self.clean_values(_split(value["values"]))))
+        return self.phrase_template.format(
+            values=join_or(self.clean_values(_split(value["values"])))
+        )
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
@@ -151,7 +160,9 @@ class RegionRule(_TextListRule):
         codes = [item.upper() for item in items]
         bad = [code for code in codes if not _REGION.match(code)]
         if bad:
-            raise ValueError(f"Not ISO 3166-2 region codes: {', '.join(bad)} (expected e.g. DE-BY).")
+            raise ValueError(
+                f"Not ISO 3166-2 region codes: {', '.join(bad)} (expected e.g. DE-BY)."
+            )
         return codes
 
     class Meta:
@@ -430,7 +441,7 @@ class GroupRule(_ChoiceInRule):
 
     def phrase(self, value: Any) -> str:
         names = join_or(list(value["values"]))
-        return f"in the group{'s' if len(value['values']) > 1 else ''} {names}"
+        return f"who are in the group{'s' if len(value['values']) > 1 else ''} {names}"
 
     class Meta:
         label = "Member of group"
@@ -597,5 +608,11 @@ def sentence(phrases: list[str], match: str) -> str:
     """The segment sentence: "Visitors from Germany on a mobile phone"."""
     if not phrases:
         return "All visitors"
-    joiner = " " if match == "all" else ", or "
-    return "Visitors " + joiner.join(phrases)
+    if match != "all":
+        return "Visitors " + ", or ".join(phrases)
+    text = "Visitors " + phrases[0]
+    for previous, phrase in zip(phrases, phrases[1:], strict=False):
+        # Two relative clauses in a row read as a list: "who are logged in and who are in …".
+        clause = previous.startswith(("who ", "whose ")) and phrase.startswith(("who ", "whose "))
+        text += (" and " if clause else " ") + phrase
+    return text

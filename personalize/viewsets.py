@@ -29,4 +29,12 @@ class SegmentViewSet(SnippetViewSet):
     ordering = ["name"]
     copy_view_enabled = True
     inspect_view_enabled = True
-    inspect_view_fields = ["name", "slug", "description", "enabled", "match", "summary", "condition"]
+    inspect_view_fields = [
+        "name",
+        "slug",
+        "description",
+        "enabled",
+        "match",
+        "summary",
+        "condition",
+    ]

@@ -75,8 +75,13 @@ def segment_factory(db: Any) -> Any:
 
     counter = iter(range(1, 10_000))
 
-    def create(name: str | None = None, *, rules: list[dict[str, Any]] | None = None,
-               condition: dict[str, Any] | None = None, **fields: Any) -> Segment:
+    def create(
+        name: str | None = None,
+        *,
+        rules: list[dict[str, Any]] | None = None,
+        condition: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Segment:
         number = next(counter)
         name = name or f"Segment {number}"
         segment = Segment(name=name, slug=fields.pop("slug", f"segment-{number}"), **fields)

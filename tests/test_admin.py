@@ -34,7 +34,9 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _form(name: str, slug: str, rules: list[tuple[str, dict[str, Any]]], match: str = "all") -> dict[str, Any]:
+def _form(
+    name: str, slug: str, rules: list[tuple[str, dict[str, Any]]], match: str = "all"
+) -> dict[str, Any]:
     return _flatten(
         {
             "name": name,
@@ -68,7 +70,11 @@ def test_invalid_rule_shows_error_not_500(editor_client: Any) -> None:
     url = reverse("wagtailsnippets_personalize_segment:add")
     response = editor_client.post(
         url,
-        _form("Broken", "broken", [("advanced", {"description": "", "condition_json": '{"x": {"$nope": 1}}'})]),
+        _form(
+            "Broken",
+            "broken",
+            [("advanced", {"description": "", "condition_json": '{"x": {"$nope": 1}}'})],
+        ),
     )
     assert response.status_code == 200
     assert "Invalid condition" in response.content.decode()
@@ -76,8 +82,13 @@ def test_invalid_rule_shows_error_not_500(editor_client: Any) -> None:
 
 
 def test_list_shows_summary_and_searches(editor_client: Any, segment_factory: Any) -> None:
-    segment_factory("Mobile visitors", rules=[{"type": "device_type", "value": {"values": ["mobile"]}}])
-    segment_factory("Night owls", rules=[{"type": "time_window", "value": {"start": "23:00:00", "end": "04:00:00"}}])
+    segment_factory(
+        "Mobile visitors", rules=[{"type": "device_type", "value": {"values": ["mobile"]}}]
+    )
+    segment_factory(
+        "Night owls",
+        rules=[{"type": "time_window", "value": {"start": "23:00:00", "end": "04:00:00"}}],
+    )
     url = reverse("wagtailsnippets_personalize_segment:list")
     html = editor_client.get(url).content.decode()
     assert "Visitors on a mobile phone" in html
@@ -88,7 +99,9 @@ def test_list_shows_summary_and_searches(editor_client: Any, segment_factory: An
 
 
 def test_edit_form_renders_every_rule_type(editor_client: Any, segment_factory: Any) -> None:
-    segment = segment_factory("Edit me", rules=[{"type": "device_type", "value": {"values": ["tablet"]}}])
+    segment = segment_factory(
+        "Edit me", rules=[{"type": "device_type", "value": {"values": ["tablet"]}}]
+    )
     url = reverse("wagtailsnippets_personalize_segment:edit", args=[segment.pk])
     html = editor_client.get(url).content.decode()
     assert "Country is one of" in html

@@ -17,23 +17,50 @@ pytestmark = pytest.mark.django_db
 
 def test_attribute_tree_has_every_documented_key(make_request: Any) -> None:
     context = build_context(make_request("/journal/?utm_source=x"), NOW)
-    assert sorted(context.attributes) == ["device", "geo", "page", "query", "referral", "time", "user"]
-    assert sorted(context.attributes["geo"]) == ["city", "continent", "country", "region", "timezone"]
+    assert sorted(context.attributes) == [
+        "device",
+        "geo",
+        "page",
+        "query",
+        "referral",
+        "time",
+        "user",
+    ]
+    assert sorted(context.attributes["geo"]) == [
+        "city",
+        "continent",
+        "country",
+        "region",
+        "timezone",
+    ]
     assert sorted(context.attributes["time"]) == [
-        "date", "hour", "minute", "month", "time", "timezone", "weekday",
+        "date",
+        "hour",
+        "minute",
+        "month",
+        "time",
+        "timezone",
+        "weekday",
     ]
     assert context.attributes["page"] == {"path": "/journal/", "locale": "en"}
 
 
 def test_trusted_proxy_headers_give_geo_and_local_time(make_request: Any) -> None:
     request = make_request(
-        headers={"CF-IPCountry": "AT", "CF-Region-Code": "9", "CF-IPCity": "Vienna",
-                 "CF-Timezone": "Europe/Vienna"},
+        headers={
+            "CF-IPCountry": "AT",
+            "CF-Region-Code": "9",
+            "CF-IPCity": "Vienna",
+            "CF-Timezone": "Europe/Vienna",
+        },
         remote_addr="10.1.2.3",
     )
     context = build_context(request, NOW)
     assert context.attributes["geo"] == {
-        "country": "AT", "region": "AT-9", "city": "Vienna", "continent": "EU",
+        "country": "AT",
+        "region": "AT-9",
+        "city": "Vienna",
+        "continent": "EU",
         "timezone": "Europe/Vienna",
     }
     assert context.get("time.timezone") == "Europe/Vienna"
@@ -46,7 +73,9 @@ def test_spoofed_header_from_untrusted_peer_is_ignored(make_request: Any) -> Non
     assert build_context(request, NOW).get("geo.country") is None
 
 
-def test_geoip_database_used_for_untrusted_peer(make_request: Any, settings: Any, tmp_path: Any) -> None:
+def test_geoip_database_used_for_untrusted_peer(
+    make_request: Any, settings: Any, tmp_path: Any
+) -> None:
     path = build_city_database(tmp_path / "city.mmdb")
     settings.PERSONALIZE = {**settings.PERSONALIZE, "GEOIP_PATH": str(path)}
     request = make_request(headers={"CF-IPCountry": "US"}, remote_addr="62.46.10.10")
@@ -61,7 +90,9 @@ def test_forwarded_client_behind_trusted_proxy_is_looked_up(
 ) -> None:
     path = build_city_database(tmp_path / "city.mmdb")
     settings.PERSONALIZE = {**settings.PERSONALIZE, "GEOIP_PATH": str(path)}
-    request = make_request(headers={"X-Forwarded-For": "81.2.69.160, 10.0.0.2"}, remote_addr="10.0.0.1")
+    request = make_request(
+        headers={"X-Forwarded-For": "81.2.69.160, 10.0.0.2"}, remote_addr="10.0.0.1"
+    )
     assert build_context(request, NOW).get("geo.city") == "London"
 
 
@@ -105,7 +136,8 @@ def test_internal_navigation_keeps_landing_attribution(make_request: Any) -> Non
     landing = build_context(make_request(data={"gclid": "abc"}), NOW)
     cookie = dump_attribution(dict(landing.attributes["referral"]))
     later = make_request(
-        "/guides/", headers={"Referer": "http://testserver/", "Host": "testserver"},
+        "/guides/",
+        headers={"Referer": "http://testserver/", "Host": "testserver"},
         cookies={"pz_attr": cookie},
     )
     context = build_context(later, NOW)
@@ -116,8 +148,9 @@ def test_internal_navigation_keeps_landing_attribution(make_request: Any) -> Non
 
 def test_new_campaign_replaces_attribution(make_request: Any) -> None:
     cookie = dump_attribution({"channel": "paid_search", "source": "google", "medium": "cpc"})
-    request = make_request(data={"utm_source": "newsletter", "utm_medium": "email"},
-                           cookies={"pz_attr": cookie})
+    request = make_request(
+        data={"utm_source": "newsletter", "utm_medium": "email"}, cookies={"pz_attr": cookie}
+    )
     assert build_context(request, NOW).get("referral.channel") == "email"
 
 
@@ -127,15 +160,22 @@ def test_forged_attribution_cookie_is_ignored(make_request: Any) -> None:
 
 
 def test_expired_attribution_cookie_is_ignored(make_request: Any) -> None:
-    cookie = dump_attribution({"channel": "email", "source": "newsletter", "medium": "email"},
-                              now=NOW.timestamp() - 3600)
+    cookie = dump_attribution(
+        {"channel": "email", "source": "newsletter", "medium": "email"}, now=NOW.timestamp() - 3600
+    )
     request = make_request(cookies={"pz_attr": cookie})
     assert build_context(request, NOW).get("referral.channel") == "direct"
 
 
 def test_anonymous_user_attributes(make_request: Any) -> None:
     user = build_context(make_request(), NOW).attributes["user"]
-    assert user == {"authenticated": False, "staff": False, "groups": [], "first_name": None, "email": None}
+    assert user == {
+        "authenticated": False,
+        "staff": False,
+        "groups": [],
+        "first_name": None,
+        "email": None,
+    }
 
 
 def test_known_user_attributes_and_groups(make_request: Any) -> None:
@@ -143,8 +183,11 @@ def test_known_user_attributes_and_groups(make_request: Any) -> None:
     member.groups.add(Group.objects.create(name="Customers"), Group.objects.create(name="Beta"))
     attrs = build_context(make_request(user=member), NOW).attributes["user"]
     assert attrs == {
-        "authenticated": True, "staff": False, "groups": ["Beta", "Customers"],
-        "first_name": "Cleo", "email": "cleo@example.com",
+        "authenticated": True,
+        "staff": False,
+        "groups": ["Beta", "Customers"],
+        "first_name": "Cleo",
+        "email": "cleo@example.com",
     }
 
 

@@ -43,7 +43,10 @@ def test_landing_attribution_cookie_persists_across_pages(client: Any, demo: Non
 
 def test_cookie_stored_even_when_page_does_not_personalize(client: Any, demo: None) -> None:
     response = client.get("/journal/", {"utm_medium": "email", "utm_source": "newsletter"})
-    assert read_attribution(response.cookies["pz_attr"].value, 1800)["attribution"]["channel"] == "email"
+    assert (
+        read_attribution(response.cookies["pz_attr"].value, 1800)["attribution"]["channel"]
+        == "email"
+    )
 
 
 def test_no_cookie_on_post_or_errors(client: Any, demo: None) -> None:
@@ -105,5 +108,9 @@ def test_hostile_requests_render(client: Any, demo: None, extra: dict[str, str])
     response = client.get("/", **extra)
     assert response.status_code == 200
     assert response.wsgi_request.visitor.attributes["device"]["type"] in {
-        "mobile", "tablet", "desktop", "bot", "other",
+        "mobile",
+        "tablet",
+        "desktop",
+        "bot",
+        "other",
     }

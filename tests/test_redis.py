@@ -43,7 +43,9 @@ def redis_down(settings: Any) -> Any:
     return settings
 
 
-def test_version_lives_in_redis_and_moves_on_save(redis_settings: Any, segment_factory: Any) -> None:
+def test_version_lives_in_redis_and_moves_on_save(
+    redis_settings: Any, segment_factory: Any
+) -> None:
     store = CacheVersionStore()
     before = store.current()
     assert caches["shared"].get(store.key) == before
@@ -51,7 +53,9 @@ def test_version_lives_in_redis_and_moves_on_save(redis_settings: Any, segment_f
     assert store.current() == before + 1
 
 
-def test_two_processes_share_changes_through_redis(redis_settings: Any, segment_factory: Any) -> None:
+def test_two_processes_share_changes_through_redis(
+    redis_settings: Any, segment_factory: Any
+) -> None:
     def loader() -> list[Any]:
         return [s.to_record() for s in Segment.objects.live()]
 
@@ -75,8 +79,9 @@ def test_store_down_raises_version_store_error(redis_down: Any) -> None:
         CacheVersionStore().current()
 
 
-def test_pages_render_with_redis_down(redis_down: Any, segment_factory: Any, make_request: Any,
-                                      caplog: Any) -> None:
+def test_pages_render_with_redis_down(
+    redis_down: Any, segment_factory: Any, make_request: Any, caplog: Any
+) -> None:
     segment_factory(rules=[{"type": "device_type", "value": {"values": ["mobile"]}}], slug="phones")
     registry.reset()
     visitor = Visitor(make_request(headers={"User-Agent": IPHONE}), NOW)
@@ -85,7 +90,11 @@ def test_pages_render_with_redis_down(redis_down: Any, segment_factory: Any, mak
     assert "segment version store unreachable" in caplog.text
 
 
-def test_saving_with_redis_down_keeps_the_data(redis_down: Any, segment_factory: Any, caplog: Any) -> None:
-    segment = segment_factory(rules=[{"type": "device_type", "value": {"values": ["tablet"]}}], slug="tabs")
+def test_saving_with_redis_down_keeps_the_data(
+    redis_down: Any, segment_factory: Any, caplog: Any
+) -> None:
+    segment = segment_factory(
+        rules=[{"type": "device_type", "value": {"values": ["tablet"]}}], slug="tabs"
+    )
     assert Segment.objects.get(pk=segment.pk).summary == "Visitors on a tablet"
     assert "not announced" in caplog.text

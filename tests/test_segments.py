@@ -62,7 +62,10 @@ def test_time_window_wrapping_midnight(segment_factory: Any) -> None:
 def test_nested_group_and_weekdays(segment_factory: Any) -> None:
     group = {
         "type": "rule_group",
-        "value": {"match": "none", "rules": [MOBILE, {"type": "logged_in", "value": {"state": "in"}}]},
+        "value": {
+            "match": "none",
+            "rules": [MOBILE, {"type": "logged_in", "value": {"state": "in"}}],
+        },
     }
     weekend = {"type": "weekdays", "value": {"values": ["6", "7"]}}
     segment = segment_factory(rules=[weekend, group])
@@ -91,7 +94,10 @@ def test_invalid_condition_rejected_at_save(segment_factory: Any) -> None:
 
 
 def test_invalid_advanced_json_rule_rejected(segment_factory: Any) -> None:
-    rule = {"type": "advanced", "value": {"description": "", "condition_json": '{"a": {"$regex": "("}}'}}
+    rule = {
+        "type": "advanced",
+        "value": {"description": "", "condition_json": '{"a": {"$regex": "("}}'},
+    }
     with pytest.raises(ValidationError):
         segment_factory(rules=[rule])
 
@@ -171,7 +177,9 @@ def test_explain_lists_rules(segment_factory: Any, make_request: Any) -> None:
     ]
 
 
-def test_invalid_stored_condition_is_skipped_not_fatal(segment_factory: Any, make_request: Any) -> None:
+def test_invalid_stored_condition_is_skipped_not_fatal(
+    segment_factory: Any, make_request: Any
+) -> None:
     good = segment_factory(rules=[MOBILE], slug="good")
     bad = segment_factory(rules=[MOBILE], slug="bad")
     with connection.cursor() as cursor:
@@ -229,3 +237,16 @@ def test_memory_version_store_drives_rebuilds() -> None:
     store.bump()
     reg.current()
     assert len(calls) == 2
+
+
+def test_relative_clauses_are_joined_with_and(segment_factory: Any) -> None:
+    segment = segment_factory(
+        rules=[
+            {"type": "logged_in", "value": {"state": "in"}},
+            {"type": "group", "value": {"values": ["Customers", "Beta"]}},
+            MOBILE,
+        ]
+    )
+    assert segment.summary == (
+        "Visitors who are logged in and who are in the groups Customers or Beta on a mobile phone"
+    )

@@ -22,6 +22,25 @@ class CallToActionBlock(blocks.StructBlock):
         template = "home/blocks/call_to_action.html"
 
 
+class CountryPickerBlock(blocks.StaticBlock):
+    """Demo only: a form that makes the demo's simulated CDN report a chosen country."""
+
+    def get_context(self, value: object, parent_context: dict | None = None) -> dict:
+        from cms_site.home.middleware import COOKIE
+        from personalize.choices import countries
+
+        context = super().get_context(value, parent_context=parent_context)
+        request = (parent_context or {}).get("request")
+        context["countries"] = countries()
+        context["current"] = request.COOKIES.get(COOKIE, "") if request else ""
+        return context
+
+    class Meta:
+        icon = "site"
+        admin_text = "Country picker: lets visitors choose the country the demo CDN reports."
+        template = "home/blocks/country_picker.html"
+
+
 class BodyBlock(blocks.StreamBlock):
     """The content blocks editors can use on every demo page."""
 
@@ -29,6 +48,7 @@ class BodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock()
     call_to_action = CallToActionBlock()
     quote = blocks.BlockQuoteBlock()
+    country_picker = CountryPickerBlock()
 
 
 class HomePage(Page):

@@ -26,6 +26,8 @@ ARRAY_TYPES = (list, tuple)
 
 # The largest array index in JavaScript; keys up to it sort first in an object.
 _MAX_JS_INDEX = 2**32 - 2
+# Checked before int(), which refuses very long digit strings.
+_MAX_INDEX_DIGITS = len(str(_MAX_JS_INDEX))
 
 
 def is_number(value: Any) -> bool:
@@ -107,6 +109,7 @@ def js_key_order(obj: Mapping[Any, Any]) -> list[Any]:
 def _is_index_key(key: Any) -> bool:
     return (
         isinstance(key, str)
+        and len(key) <= _MAX_INDEX_DIGITS
         and key.isascii()
         and key.isdigit()
         and (key == "0" or key[0] != "0")

@@ -50,9 +50,7 @@ def _operator_objects(values: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[
             st.sampled_from(["$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte"]),
             st.one_of(VERSIONS, NUMBERS),
         ),
-        st.tuples(
-            st.sampled_from(["$in", "$nin", "$ini", "$nini"]), st.lists(SCALARS, max_size=4)
-        ),
+        st.tuples(st.sampled_from(["$in", "$nin", "$ini", "$nini"]), st.lists(SCALARS, max_size=4)),
         st.tuples(st.sampled_from(["$all", "$alli"]), st.lists(values, max_size=3)),
         st.tuples(st.sampled_from(["$regex", "$regexi", "$notRegex", "$notRegexi"]), REGEXES),
         st.tuples(st.just("$exists"), st.booleans()),

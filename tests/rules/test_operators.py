@@ -422,3 +422,11 @@ def test_attributes_need_not_be_a_dict() -> None:
 
     assert condition(MappingProxyType({"geo": MappingProxyType({"country": "AT"})})) is True
     assert condition(MappingProxyType({})) is False
+
+
+def test_object_keys_of_any_length_are_ordered_without_error() -> None:
+    long_digits = "9" * 5000
+    attributes = {"o": {long_digits: 1, "4294967294": 2, "4294967295": 3}}
+
+    assert matches({"o": {"4294967294": 2, long_digits: 1, "4294967295": 3}}, attributes) is True
+    assert matches({"o": {"4294967295": 3, long_digits: 1, "4294967294": 2}}, attributes) is False

@@ -71,28 +71,48 @@ PAGES: list[dict[str, Any]] = [
     {
         "slug": "journal",
         "title": "Journal",
+        "search_description": "Field notes and trip reports from the team.",
         "intro": _rich("Field notes, trip reports and the occasional gear rant from our team."),
         "children": [
             {
                 "slug": "three-days-in-the-dolomites",
                 "title": "Three days in the Dolomites",
                 "search_description": "A hut-to-hut route for a long weekend, with what we packed.",
-                "intro": _rich("A hut-to-hut route for a long weekend, with what we packed and what we should have."),
+                "intro": _rich(
+                    "A hut-to-hut route for a long weekend, with what we packed and what we should have."
+                ),
                 "body": [
                     ("heading", "Day one: Passo Gardena to Puez"),
-                    ("paragraph", _rich("We started early to beat the heat. The climb out of the pass is steep for the first hour, then opens onto the Puez plateau, where the only sound is the wind and the occasional marmot.")),
+                    (
+                        "paragraph",
+                        _rich(
+                            "We started early to beat the heat. The climb out of the pass is steep for the first hour, then opens onto the Puez plateau, where the only sound is the wind and the occasional marmot."
+                        ),
+                    ),
                     ("quote", "Pack for four seasons; you will meet at least three."),
                     ("heading", "What we would change"),
-                    ("paragraph", _rich("Lighter boots, a warmer mid-layer and one more litre of water capacity. Huts sell water, but not always when you need it.")),
+                    (
+                        "paragraph",
+                        _rich(
+                            "Lighter boots, a warmer mid-layer and one more litre of water capacity. Huts sell water, but not always when you need it."
+                        ),
+                    ),
                 ],
             },
             {
                 "slug": "waxing-skis-at-home",
                 "title": "Waxing skis at home",
                 "search_description": "Twenty minutes, an old iron and a scraper.",
-                "intro": _rich("Twenty minutes, an old iron and a scraper: everything you need for a season of smooth glides."),
+                "intro": _rich(
+                    "Twenty minutes, an old iron and a scraper: everything you need for a season of smooth glides."
+                ),
                 "body": [
-                    ("paragraph", _rich("Clean the base with a brass brush, drip the wax along the ski, and iron it in with slow, even passes. Let it cool for at least half an hour before you scrape.")),
+                    (
+                        "paragraph",
+                        _rich(
+                            "Clean the base with a brass brush, drip the wax along the ski, and iron it in with slow, even passes. Let it cool for at least half an hour before you scrape."
+                        ),
+                    ),
                 ],
             },
         ],
@@ -100,6 +120,7 @@ PAGES: list[dict[str, Any]] = [
     {
         "slug": "guides",
         "title": "Guides",
+        "search_description": "Practical advice for choosing gear that lasts.",
         "intro": _rich("Practical advice for choosing gear that lasts."),
         "children": [
             {
@@ -109,8 +130,21 @@ PAGES: list[dict[str, Any]] = [
                 "intro": _rich("Membranes, seams and hoods: what matters and what is marketing."),
                 "body": [
                     ("heading", "Breathability is a trade-off"),
-                    ("paragraph", _rich("No jacket stays dry inside on a steep climb. Pit zips and a loose cut do more for comfort than the membrane's lab figures.")),
-                    ("call_to_action", {"heading": "Try before you buy", "text": "Every jacket in our shop can be returned within 60 days, worn or not.", "link_label": "Read the returns policy", "link_url": "/guides/"}),
+                    (
+                        "paragraph",
+                        _rich(
+                            "No jacket stays dry inside on a steep climb. Pit zips and a loose cut do more for comfort than the membrane's lab figures."
+                        ),
+                    ),
+                    (
+                        "call_to_action",
+                        {
+                            "heading": "Try before you buy",
+                            "text": "Every jacket in our shop can be returned within 60 days, worn or not.",
+                            "link_label": "Read the returns policy",
+                            "link_url": "/guides/",
+                        },
+                    ),
                 ],
             },
         ],
@@ -119,25 +153,49 @@ PAGES: list[dict[str, Any]] = [
         "slug": "try-it",
         "title": "Try personalization",
         "search_description": "Every visitor signal, and how to send it from your browser or curl.",
-        "intro": _rich("Every segment on this site is built from signals of your visit. Use the links below, then look at the panel at the bottom of each page or at the <a href=\"/personalize/debug/\">visitor debug page</a>."),
+        "intro": _rich(
+            'Every segment on this site is built from signals of your visit. Use the links below, then look at the panel at the bottom of each page or at the <a href="/personalize/debug/">visitor debug page</a>.'
+        ),
         "body": [
             ("heading", "Referral channel"),
-            ("paragraph", _rich(
-                "Arrive from a search ad: <a href=\"/?utm_source=google&amp;utm_medium=cpc&amp;utm_campaign=autumn-boots\">/?utm_source=google&amp;utm_medium=cpc</a> or with a click id: <a href=\"/?gclid=demo-click\">/?gclid=demo-click</a>.",
-                "Arrive from the newsletter: <a href=\"/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=november\">/?utm_source=newsletter&amp;utm_medium=email</a>.",
-                "The landing channel sticks for the whole visit (30 minutes of inactivity), just as in analytics: browse around after clicking one of these links and the panel keeps it.",
-            )),
+            (
+                "paragraph",
+                _rich(
+                    'Arrive from a search ad: <a href="/?utm_source=google&amp;utm_medium=cpc&amp;utm_campaign=autumn-boots">/?utm_source=google&amp;utm_medium=cpc</a> or with a click id: <a href="/?gclid=demo-click">/?gclid=demo-click</a>.',
+                    'Arrive from the newsletter: <a href="/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=november">/?utm_source=newsletter&amp;utm_medium=email</a>.',
+                    "The landing channel sticks for the whole visit (30 minutes of inactivity), just as in analytics: browse around after clicking one of these links and the panel keeps it.",
+                ),
+            ),
             ("heading", "Country"),
-            ("paragraph", _rich(
-                "This demo trusts CDN headers from 127.0.0.1, as a site behind Cloudflare or CloudFront trusts its proxy. Send one with curl: <code>curl -H 'CF-IPCountry: AT' http://127.0.0.1:8000/personalize/debug/</code>.",
-                "With a GeoIP2 City database, set <code>GEOIP_PATH</code> and visitors' IP addresses are looked up instead.",
-            )),
+            ("country_picker", None),
+            (
+                "paragraph",
+                _rich(
+                    "Choose a country above: the demo plays the part of a CDN such as Cloudflare, which tells the site where each visitor is with a <code>CF-IPCountry</code> header. The site believes that header only from its trusted proxy, here 127.0.0.1. From a terminal: <code>curl -H 'CF-IPCountry: AT' http://127.0.0.1:8000/personalize/debug/</code>.",
+                    "With a GeoIP2 City database, set <code>GEOIP_PATH</code> and visitors' IP addresses are looked up instead.",
+                ),
+            ),
             ("heading", "Device"),
-            ("paragraph", _rich("Open this page on your phone, or switch your browser's developer tools to a phone. The panel shows the device type, operating system and browser.")),
+            (
+                "paragraph",
+                _rich(
+                    "Open this page on your phone, or switch your browser's developer tools to a phone. The panel shows the device type, operating system and browser."
+                ),
+            ),
             ("heading", "Local time"),
-            ("paragraph", _rich("The \"Morning readers\" segment matches between 06:00 and 11:00 on weekdays, in your time zone (from geo, else from your browser, else the site's).")),
+            (
+                "paragraph",
+                _rich(
+                    'The "Morning readers" segment matches between 06:00 and 11:00 on weekdays, in your time zone (from geo, else from your browser, else the site\'s).'
+                ),
+            ),
             ("heading", "Logged-in customers"),
-            ("paragraph", _rich("<a href=\"/accounts/login/?next=/try-it/\">Log in</a> as <code>customer</code> with the password <code>customer-demo</code>: you join the \"Logged-in customers\" segment.")),
+            (
+                "paragraph",
+                _rich(
+                    '<a href="/accounts/login/?next=/try-it/">Log in</a> as <code>customer</code> with the password <code>customer-demo</code>: you join the "Logged-in customers" segment.'
+                ),
+            ),
         ],
     },
 ]
@@ -157,7 +215,9 @@ class Command(BaseCommand):
         for spec in SEGMENTS:
             self._segment(spec)
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
-        self.stdout.write(f"Admin:    http://127.0.0.1:8000/admin/  user {ADMIN[0]!r}, password {ADMIN[1]!r}")
+        self.stdout.write(
+            f"Admin:    http://127.0.0.1:8000/admin/  user {ADMIN[0]!r}, password {ADMIN[1]!r}"
+        )
         self.stdout.write(f"Customer: user {CUSTOMER[0]!r}, password {CUSTOMER[1]!r}")
 
     def _home(self) -> HomePage:
@@ -171,18 +231,39 @@ class Command(BaseCommand):
         home = HomePage(
             title="Gear for people who go outside",
             slug="home",
-            intro=_rich("Northwind Outdoor makes and sells clothing and equipment for hiking, climbing and ski touring, from our workshop in Innsbruck."),
+            intro=_rich(
+                "Northwind Outdoor makes and sells clothing and equipment for hiking, climbing and ski touring, from our workshop in Innsbruck."
+            ),
             body=[
                 ("heading", "Made to be repaired"),
-                ("paragraph", _rich("Every jacket we sell comes with spare parts and free repairs for ten years. We would rather fix your gear than sell you new gear.")),
-                ("call_to_action", {"heading": "New here?", "text": "Start with our guide to choosing a rain jacket: the one piece of kit everyone needs.", "link_label": "Read the guide", "link_url": "/guides/choosing-a-rain-jacket/"}),
+                (
+                    "paragraph",
+                    _rich(
+                        "Every jacket we sell comes with spare parts and free repairs for ten years. We would rather fix your gear than sell you new gear."
+                    ),
+                ),
+                (
+                    "call_to_action",
+                    {
+                        "heading": "New here?",
+                        "text": "Start with our guide to choosing a rain jacket: the one piece of kit everyone needs.",
+                        "link_label": "Read the guide",
+                        "link_url": "/guides/choosing-a-rain-jacket/",
+                    },
+                ),
             ],
         )
         root.add_child(instance=home)
         home.save_revision().publish()
         site = Site.objects.filter(is_default_site=True).first()
         if site is None:
-            Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Northwind Outdoor")
+            Site.objects.create(
+                hostname="localhost",
+                port=80,
+                root_page=home,
+                is_default_site=True,
+                site_name="Northwind Outdoor",
+            )
         else:
             site.root_page = home
             site.site_name = "Northwind Outdoor"
@@ -207,11 +288,15 @@ class Command(BaseCommand):
     def _users(self) -> None:
         user_model = get_user_model()
         if not user_model.objects.filter(username=ADMIN[0]).exists():
-            user_model.objects.create_superuser(ADMIN[0], "admin@example.com", ADMIN[1], first_name="Ada")
+            user_model.objects.create_superuser(
+                ADMIN[0], "admin@example.com", ADMIN[1], first_name="Ada"
+            )
         customers, _ = Group.objects.get_or_create(name="Customers")
         customer = user_model.objects.filter(username=CUSTOMER[0]).first()
         if customer is None:
-            customer = user_model.objects.create_user(CUSTOMER[0], "customer@example.com", CUSTOMER[1], first_name="Cleo")
+            customer = user_model.objects.create_user(
+                CUSTOMER[0], "customer@example.com", CUSTOMER[1], first_name="Cleo"
+            )
         customer.groups.add(customers)
 
     def _segment(self, spec: dict[str, Any]) -> None:

@@ -1,0 +1,40 @@
+"""Run every benchmark in one process and print ratios against vanilla Wagtail.
+
+Usage: ``make benchmark`` (or ``python -m benchmarks [--quick]``). Machines are noisy, so every
+figure is a ratio against a baseline measured in the same run, interleaved round by round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    args = parser.parse_args()
+    db = Path(tempfile.gettempdir()) / f"personalize-bench-{os.getpid()}.sqlite3"
+    os.environ["BENCHMARK_DB"] = str(db)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    import django
+
+    django.setup()
+    from benchmarks import conditions, pages
+
+    try:
+        lines = ["# wagtail-personalize benchmarks", ""]
+        lines += pages.run(quick=args.quick)
+        lines += [""]
+        lines += conditions.run(quick=args.quick)
+    finally:
+        db.unlink(missing_ok=True)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Benchmark settings: the demo site on a throw-away SQLite file, local-memory cache, DEBUG off."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from cms_site.settings import *  # noqa: F403
+from cms_site.settings import TEMPLATES
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get(
+            "BENCHMARK_DB", str(Path(tempfile.gettempdir()) / "personalize-bench.sqlite3")
+        ),
+    }
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+TEMPLATES = [
+    {**TEMPLATES[0], "DIRS": [Path(__file__).resolve().parent / "templates", *TEMPLATES[0]["DIRS"]]}
+]
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
