@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck benchmark browsers clean
+LTS_VENV ?= .venv-wagtail7
+LTS_STAMP := $(LTS_VENV)/.installed
+
+.PHONY: demo test test-lts install lint benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +26,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The same suite on Wagtail 7.0 LTS.
+$(LTS_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(LTS_VENV)
+	$(LTS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LTS_VENV)/bin/python -m pip install --quiet -e ".[dev]" "wagtail>=7.0,<7.1"
+	touch $(LTS_STAMP)
+
+test-lts: $(LTS_STAMP)
+	$(LTS_VENV)/bin/python -m pytest
+
 lint: $(STAMP)
 	$(BIN)/ruff check personalize cms_site tests benchmarks
 	$(BIN)/mypy
@@ -31,4 +44,4 @@ benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) demo.sqlite3 var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LTS_VENV) demo.sqlite3 var .pytest_cache .mypy_cache .ruff_cache

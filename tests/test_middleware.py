@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo(db: Any) -> None:
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=io.StringIO())
 
 
 def test_request_visitor_is_lazy_and_shared(client: Any, demo: None) -> None:
@@ -114,3 +115,31 @@ def test_hostile_requests_render(client: Any, demo: None, extra: dict[str, str])
         "bot",
         "other",
     }
+
+
+def test_seed_demo_is_idempotent(demo: None) -> None:
+    from wagtail.models import Page
+
+    from personalize.models import Segment
+
+    counts = (Page.objects.count(), Segment.objects.count(), User.objects.count())
+    output = io.StringIO()
+    call_command("seed_demo", stdout=output)
+    assert (Page.objects.count(), Segment.objects.count(), User.objects.count()) == counts
+    assert counts[1] == 6
+    assert "password 'admin-demo'" in output.getvalue()
+
+
+def test_demo_cdn_picker_sets_country_for_loopback_only(
+    client: Any, demo: None, settings: Any
+) -> None:
+    # As in the demo's settings: loopback plays the trusted CDN.
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "TRUSTED_PROXIES": ["127.0.0.1", "10.0.0.0/8"]}
+    response = client.post("/demo/country/", {"country": "ch", "next": "/guides/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/guides/"
+    assert client.get("/").wsgi_request.visitor.attributes["geo"]["country"] == "CH"
+    remote = client.get("/", REMOTE_ADDR="198.51.100.4")
+    assert remote.wsgi_request.visitor.attributes["geo"]["country"] is None
+    client.post("/demo/country/", {"country": "", "next": "https://evil.example/"})
+    assert client.get("/").wsgi_request.visitor.attributes["geo"]["country"] is None

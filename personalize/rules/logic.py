@@ -1,4 +1,4 @@
-"""Combining compiled tests with and, or and not.
+"""Combining the compiled tests of operators: all of them, or the opposite of one.
 
 Small fixed arities get their own closures: most conditions combine one to three tests, and a
 direct ``a(x) and b(x)`` is markedly cheaper than looping over a tuple.
@@ -12,30 +12,6 @@ from typing import Any
 from .paths import Check
 
 
-def always(value: Any) -> bool:
-    """Pass anything (an empty condition, an empty ``$or``).
-
-    Args:
-        value: Ignored.
-
-    Returns:
-        True.
-    """
-    return True
-
-
-def never(value: Any) -> bool:
-    """Pass nothing (an empty ``$nor``).
-
-    Args:
-        value: Ignored.
-
-    Returns:
-        False.
-    """
-    return False
-
-
 def all_of(checks: Sequence[Check]) -> Check:
     """Combine tests that must all pass.
 
@@ -43,10 +19,10 @@ def all_of(checks: Sequence[Check]) -> Check:
         checks: The tests, evaluated in order until one fails.
 
     Returns:
-        The combined test; :func:`always` when there are none.
+        The combined test, which passes anything when there are none.
     """
     if not checks:
-        return always
+        return _always
     if len(checks) == 1:
         return checks[0]
     if len(checks) == 2:
@@ -58,6 +34,10 @@ def all_of(checks: Sequence[Check]) -> Check:
     return _all_of_many(tuple(checks))
 
 
+def _always(value: Any) -> bool:
+    return True
+
+
 def _all_of_many(checks: tuple[Check, ...]) -> Check:
     def check(value: Any) -> bool:
         # A plain loop: all() over a generator costs a generator object per call.
@@ -65,35 +45,6 @@ def _all_of_many(checks: tuple[Check, ...]) -> Check:
             if not part(value):
                 return False
         return True
-
-    return check
-
-
-def any_of(checks: Sequence[Check]) -> Check:
-    """Combine tests of which one must pass.
-
-    Args:
-        checks: The tests, evaluated in order until one passes.
-
-    Returns:
-        The combined test; :func:`never` when there are none.
-    """
-    if not checks:
-        return never
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda value: first(value) or second(value)
-    return _any_of_many(tuple(checks))
-
-
-def _any_of_many(checks: tuple[Check, ...]) -> Check:
-    def check(value: Any) -> bool:
-        for part in checks:  # noqa: SIM110 (see _all_of_many)
-            if part(value):
-                return True
-        return False
 
     return check
 

@@ -5,8 +5,8 @@ also read ``length`` or a canonical index (``"0"``, ``"12"`` but not ``"01"``). 
 including a missing key, reads as ``None``: the condition language does not tell a missing
 attribute from one that is ``null``.
 
-Paths are split once, when a condition is compiled, and the readers built here specialise the
-common one- and two-segment paths so that evaluating a condition does not loop over segments.
+Paths are split once, when a condition is compiled. Compiled conditions read exact dicts
+inline (see :mod:`personalize.rules.codegen`) and fall back on :func:`read_path` for the rest.
 """
 
 from __future__ import annotations
@@ -73,55 +73,16 @@ def step_into(value: Any, segment: str, index: int) -> Any:
     return None
 
 
-def read_then(steps: tuple[Step, ...], check: Check) -> Check:
-    """Build a predicate over attributes that reads a path and tests the value found.
+def read_path(value: Any, steps: tuple[Step, ...]) -> Any:
+    """Read a parsed path.
 
     Args:
+        value: The attributes (or any value) to read from.
         steps: The parsed path, from :func:`parse_path`.
-        check: The test applied to the value at the path (``None`` when missing).
 
     Returns:
-        A function of the attributes mapping.
+        The value at the path, or ``None`` if there is none.
     """
-    if len(steps) == 1:
-        return _read_one(steps[0], check)
-    if len(steps) == 2:
-        return _read_two(steps[0], steps[1], check)
-    return _read_many(steps, check)
-
-
-def _read_one(step: Step, check: Check) -> Check:
-    key, index = step
-
-    def read(attributes: Any) -> bool:
-        if type(attributes) is dict:
-            return check(attributes.get(key))
-        return check(step_into(attributes, key, index))
-
-    return read
-
-
-def _read_two(first: Step, second: Step, check: Check) -> Check:
-    key1, index1 = first
-    key2, index2 = second
-
-    def read(attributes: Any) -> bool:
-        if type(attributes) is dict:
-            value = attributes.get(key1)
-        else:
-            value = step_into(attributes, key1, index1)
-        if type(value) is dict:
-            return check(value.get(key2))
-        return check(step_into(value, key2, index2))
-
-    return read
-
-
-def _read_many(steps: tuple[Step, ...], check: Check) -> Check:
-    def read(attributes: Any) -> bool:
-        value = attributes
-        for key, index in steps:
-            value = value.get(key) if type(value) is dict else step_into(value, key, index)
-        return check(value)
-
-    return read
+    for key, index in steps:
+        value = step_into(value, key, index)
+    return value

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import wagtail.fields
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -11,14 +10,14 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
     ]
 
     operations = [
         migrations.CreateModel(
             name='ContentPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
                 ('intro', wagtail.fields.RichTextField(blank=True)),
                 ('body', wagtail.fields.StreamField([('heading', 0), ('paragraph', 1), ('call_to_action', 5), ('quote', 6), ('country_picker', 7)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'form_classname': 'title', 'template': 'home/blocks/heading.html'}), 1: ('wagtail.blocks.RichTextBlock', (), {}), 2: ('wagtail.blocks.CharBlock', (), {}), 3: ('wagtail.blocks.TextBlock', (), {}), 4: ('wagtail.blocks.CharBlock', (), {'help_text': 'A path such as /journal/ or a full URL'}), 5: ('wagtail.blocks.StructBlock', [[('heading', 2), ('text', 3), ('link_label', 2), ('link_url', 4)]], {}), 6: ('wagtail.blocks.BlockQuoteBlock', (), {}), 7: ('cms_site.home.models.CountryPickerBlock', (), {})})),
             ],
@@ -30,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HomePage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
                 ('intro', wagtail.fields.RichTextField(blank=True)),
                 ('body', wagtail.fields.StreamField([('heading', 0), ('paragraph', 1), ('call_to_action', 5), ('quote', 6), ('country_picker', 7)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'form_classname': 'title', 'template': 'home/blocks/heading.html'}), 1: ('wagtail.blocks.RichTextBlock', (), {}), 2: ('wagtail.blocks.CharBlock', (), {}), 3: ('wagtail.blocks.TextBlock', (), {}), 4: ('wagtail.blocks.CharBlock', (), {'help_text': 'A path such as /journal/ or a full URL'}), 5: ('wagtail.blocks.StructBlock', [[('heading', 2), ('text', 3), ('link_label', 2), ('link_url', 4)]], {}), 6: ('wagtail.blocks.BlockQuoteBlock', (), {}), 7: ('cms_site.home.models.CountryPickerBlock', (), {})})),
             ],

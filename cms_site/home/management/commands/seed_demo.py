@@ -228,6 +228,7 @@ class Command(BaseCommand):
         for page in root.get_children():
             if page.slug == "home" and not isinstance(page.specific, HomePage):
                 page.delete()
+        root.refresh_from_db()  # the tree changed under this instance
         home = HomePage(
             title="Gear for people who go outside",
             slug="home",
