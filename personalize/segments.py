@@ -19,8 +19,22 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from personalize.rules import CompiledCondition, ConditionError, compile_condition
+from personalize.rules.paths import Step, parse_path, read_path
 
 logger = logging.getLogger(__name__)
+
+#: How many distinct visitor fingerprints each SegmentSet remembers decisions for.
+DECISION_MEMO_SIZE = 4096
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable, type-exact stand-in for an attribute value (``1``, ``1.0`` and ``True``
+    differ; lists become tuples). Raises TypeError for values that cannot be frozen."""
+    if isinstance(value, list | tuple):
+        return (list, tuple(_freeze(item) for item in value))
+    if isinstance(value, Mapping):
+        raise TypeError("objects are not memoized")
+    return (type(value), value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,9 @@ class SegmentSet:
         self.paths: frozenset[str] = frozenset().union(*(s.condition.paths for s in compiled))
         self._by_slug = {s.slug: s for s in compiled}
         self._by_id = {s.id: s for s in compiled}
+        steps = [parse_path(path) for path in sorted(self.paths)]
+        self._steps: tuple[tuple[Step, ...], ...] = tuple(s for s in steps if s is not None)
+        self._memo: dict[tuple[Any, ...], tuple[CompiledSegment, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -110,8 +127,38 @@ class SegmentSet:
         return any(p == path or p.startswith(prefix) for p in self.paths)
 
     def resolve(self, attributes: Mapping[str, Any]) -> tuple[CompiledSegment, ...]:
-        """The segments whose condition the attributes satisfy, in report order."""
-        return tuple(s for s in self.segments if s.condition(attributes))
+        """The segments whose condition the attributes satisfy, in report order.
+
+        A condition depends only on the values at the paths it reads, so visitors with the same
+        values there get the same answer: decisions are memoized per fingerprint of those values
+        (bounded; dropped with the set when segments change).
+        """
+        key = self._fingerprint(attributes)
+        if key is not None:
+            known = self._memo.get(key)
+            if known is not None:
+                return known
+        result = tuple(s for s in self.segments if s.condition(attributes))
+        if key is not None:
+            self._remember(key, result)
+        return result
+
+    def _fingerprint(self, attributes: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        try:
+            key = tuple(_freeze(read_path(attributes, steps)) for steps in self._steps)
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _remember(self, key: tuple[Any, ...], result: tuple[CompiledSegment, ...]) -> None:
+        if len(self._memo) >= DECISION_MEMO_SIZE:
+            try:
+                del self._memo[next(iter(self._memo))]
+            except (KeyError, RuntimeError, StopIteration):
+                # Another thread changed the memo meanwhile; losing one entry is harmless.
+                pass
+        self._memo[key] = result
 
     def get(self, slug: str) -> CompiledSegment | None:
         """The live segment with this slug, or None."""

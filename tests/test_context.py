@@ -155,7 +155,7 @@ def test_new_campaign_replaces_attribution(make_request: Any) -> None:
 
 
 def test_forged_attribution_cookie_is_ignored(make_request: Any) -> None:
-    request = make_request(cookies={"pz_attr": "eyJhIjp7ImNoYW5uZWwiOiJlbWFpbCJ9fQ:forged:sig"})
+    request = make_request(cookies={"pz_attr": "eyJhIjp7ImNoYW5uZWwiOiJlbWFpbCJ9fQ.forgedsig"})
     assert build_context(request, NOW).get("referral.channel") == "direct"
 
 
