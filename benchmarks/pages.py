@@ -87,12 +87,46 @@ def run(quick: bool = False) -> list[str]:
             rounds=rounds,
             repeat=repeat,
         )
-        ratio = result["personalized"] / result["vanilla"]
+        ratio = result["personalized/vanilla"]
         lines.append(
             f"| {total} | {result['vanilla'] * 1000:.2f} | {result['personalized'] * 1000:.2f} "
             f"| {ratio:.3f}× | {extra} | {matched:.1f} |"
         )
+    lines += _memo_off(vanilla, personalized, visitors, rounds, repeat)
     return lines
+
+
+def _memo_off(
+    vanilla: Client, personalized: Client, visitors: list[Any], rounds: int, repeat: int
+) -> list[str]:
+    """1,000 segments with the decision memo switched off: every request evaluates them all."""
+    from personalize import segments
+
+    cycle_v, cycle_p = itertools.cycle(visitors), itertools.cycle(visitors)
+
+    def get(client: Client, cycle: Any) -> Any:
+        headers, query = next(cycle)
+        return client.get(URL, query, headers=headers)
+
+    saved = segments.DECISION_MEMO_SIZE
+    segments.DECISION_MEMO_SIZE = 0
+    try:
+        result = interleaved(
+            {
+                "vanilla": lambda: get(vanilla, cycle_v),
+                "personalized": lambda: get(personalized, cycle_p),
+            },
+            rounds=rounds,
+            repeat=repeat,
+        )
+    finally:
+        segments.DECISION_MEMO_SIZE = saved
+    return [
+        "",
+        "Without the decision memo (`DECISION_MEMO_SIZE = 0`: every request evaluates all 1,000 "
+        f"segments): vanilla {result['vanilla'] * 1000:.2f} ms, personalized "
+        f"{result['personalized'] * 1000:.2f} ms, ratio {result['personalized/vanilla']:.3f}×.",
+    ]
 
 
 def _average_matches(

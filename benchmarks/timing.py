@@ -11,15 +11,17 @@ from collections.abc import Callable
 def interleaved(
     variants: dict[str, Callable[[], object]], rounds: int, repeat: int
 ) -> dict[str, float]:
-    """Median seconds per call of each variant.
+    """Median seconds per call of each variant, and paired ratios against the first variant.
 
     Args:
-        variants: name → zero-argument callable.
+        variants: name → zero-argument callable; the first one is the baseline.
         rounds: rounds; each times every variant ``repeat`` times in a row.
         repeat: calls per variant per round.
 
     Returns:
-        name → median seconds per call over the rounds.
+        name → median seconds per call over the rounds, plus ``"<name>/<baseline>"`` → the median
+        of the per-round ratios (robust against the machine speeding up or slowing down between
+        rounds, since both sides of a ratio come from the same round).
     """
     samples: dict[str, list[float]] = {name: [] for name in variants}
     names = list(variants)
@@ -36,4 +38,9 @@ def interleaved(
             gc.collect()
     finally:
         gc.enable()
-    return {name: statistics.median(values) for name, values in samples.items()}
+    result = {name: statistics.median(values) for name, values in samples.items()}
+    baseline = names[0]
+    for name in names[1:]:
+        ratios = [a / b for a, b in zip(samples[name], samples[baseline], strict=True)]
+        result[f"{name}/{baseline}"] = statistics.median(ratios)
+    return result

@@ -11,6 +11,7 @@ This module is Django-free: the loader and the version store are injected
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -133,7 +134,7 @@ class SegmentSet:
         values there get the same answer: decisions are memoized per fingerprint of those values
         (bounded; dropped with the set when segments change).
         """
-        key = self._fingerprint(attributes)
+        key = self._fingerprint(attributes) if DECISION_MEMO_SIZE > 0 else None
         if key is not None:
             known = self._memo.get(key)
             if known is not None:
@@ -153,11 +154,9 @@ class SegmentSet:
 
     def _remember(self, key: tuple[Any, ...], result: tuple[CompiledSegment, ...]) -> None:
         if len(self._memo) >= DECISION_MEMO_SIZE:
-            try:
+            # Another thread may change the memo meanwhile; losing one entry is harmless.
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del self._memo[next(iter(self._memo))]
-            except (KeyError, RuntimeError, StopIteration):
-                # Another thread changed the memo meanwhile; losing one entry is harmless.
-                pass
         self._memo[key] = result
 
     def get(self, slug: str) -> CompiledSegment | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 from django.contrib.auth.models import Group, User
 
 from personalize.attribution import dump_attribution
@@ -215,3 +218,61 @@ def test_hostile_headers_give_unknowns(make_request: Any, headers: dict[str, str
     assert context.get("geo.country") is None
     assert context.get("device.type") in {"other", "desktop", "mobile", "tablet", "bot"}
     assert context.get("referral.channel") in {"direct", "referral"}
+
+
+def test_attribution_cookie_round_trip_and_tampering(settings: Any) -> None:
+    from personalize.attribution import read_attribution
+
+    cookie = dump_attribution({"channel": "email", "source": "newsletter", "medium": "email"})
+    stored = read_attribution(cookie, 1800)
+    assert stored is not None
+    assert stored["attribution"]["source"] == "newsletter"
+    body, mac = cookie.rsplit(".", 1)
+    forged_body = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1]
+    assert read_attribution(f"{forged_body}.{mac}", 1800) is None
+    assert read_attribution("no-dot-at-all", 1800) is None
+    assert read_attribution("ünïcode.ßig", 1800) is None
+
+
+def test_attribution_cookie_survives_secret_rotation(settings: Any) -> None:
+    from personalize.attribution import read_attribution
+
+    cookie = dump_attribution({"channel": "email", "source": "newsletter", "medium": "email"})
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key"
+    assert read_attribution(cookie, 1800) is None
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert read_attribution(cookie, 1800)["attribution"]["channel"] == "email"
+
+
+_text = st.text(st.characters(codec="latin-1"), max_size=300)
+
+
+@settings_hypothesis(max_examples=150, deadline=None)
+@given(
+    headers=st.dictionaries(
+        st.sampled_from(
+            ["User-Agent", "Referer", "CF-IPCountry", "CF-IPCity", "CF-Timezone", "X-Forwarded-For",
+             "Sec-CH-UA-Mobile", "Sec-CH-UA-Platform", "CloudFront-Viewer-Country-Region"]
+        ),
+        _text,
+    ),
+    query=st.dictionaries(_text, _text, max_size=5),
+    cookies=st.dictionaries(st.sampled_from(["pz_attr", "pz_tz"]), _text),
+    peer=st.sampled_from(["10.0.0.1", "203.0.113.5", "", "garbage", "::1"]),
+)
+def test_arbitrary_requests_never_raise(
+    headers: dict[str, str], query: dict[str, str], cookies: dict[str, str], peer: str
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/", data=query, headers=headers, REMOTE_ADDR=peer)
+    request.user = AnonymousUser()
+    request.COOKIES.update(cookies)
+    context = build_context(request, NOW)
+    assert context.get("device.type") in {"mobile", "tablet", "desktop", "bot", "other"}
+    assert context.get("referral.channel") is not None
+    assert 0 <= context.get("time.hour") <= 23
+    country = context.get("geo.country")
+    assert country is None or (len(country) == 2 and country.isupper())

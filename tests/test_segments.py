@@ -250,3 +250,37 @@ def test_relative_clauses_are_joined_with_and(segment_factory: Any) -> None:
     assert segment.summary == (
         "Visitors who are logged in and who are in the groups Customers or Beta on a mobile phone"
     )
+
+
+def test_decisions_memoized_per_fingerprint() -> None:
+    records = [
+        SegmentRecord(id=1, slug="one", name="One", condition={"flag": 1}),
+        SegmentRecord(id=2, slug="yes", name="Yes", condition={"flag": True}),
+        SegmentRecord(id=3, slug="tags", name="Tags", condition={"tags": {"$in": ["a"]}}),
+    ]
+    segment_set = SegmentSet(records, version=1)
+    assert [s.slug for s in segment_set.resolve({"flag": 1, "tags": ["a"]})] == ["one", "tags"]
+    # True == 1 in Python, but not in conditions: the memo must keep them apart.
+    assert [s.slug for s in segment_set.resolve({"flag": True, "tags": ["b"]})] == ["yes"]
+    assert [s.slug for s in segment_set.resolve({"flag": 1, "tags": ["a"]})] == ["one", "tags"]
+    assert len(segment_set._memo) == 2
+
+
+def test_object_values_are_not_memoized() -> None:
+    records = [SegmentRecord(id=1, slug="q", name="Q", condition={"query": {"ref": "x"}})]
+    segment_set = SegmentSet(records, version=1)
+    assert [s.slug for s in segment_set.resolve({"query": {"ref": "x"}})] == ["q"]
+    assert segment_set.resolve({"query": {"ref": "y"}}) == ()
+    assert segment_set._memo == {}
+
+
+def test_memo_is_bounded(monkeypatch: Any) -> None:
+    from personalize import segments
+
+    monkeypatch.setattr(segments, "DECISION_MEMO_SIZE", 3)
+    segment_set = SegmentSet(
+        [SegmentRecord(id=1, slug="big", name="Big", condition={"n": {"$gt": 5}})], version=1
+    )
+    results = [len(segment_set.resolve({"n": n})) for n in range(10)]
+    assert results == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert len(segment_set._memo) == 3
