@@ -17,6 +17,8 @@ ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,test
 INSTALLED_APPS = [
     "cms_site.home",
     "personalize",
+    "wagtail.api.v2",
+    "rest_framework",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -138,6 +140,7 @@ PERSONALIZE = {
     "GEOIP_PATH": os.environ.get("GEOIP_PATH") or None,
     "USER_FIELDS": ["first_name"],
     "DEBUG_VIEW": True,
+    "GATE_URL": "/accounts/register/",
 }
 
 # The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes

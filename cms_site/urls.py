@@ -7,13 +7,16 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms_site.home.views import simulate_country
+from cms_site.api import api_router
+from cms_site.home.views import register, simulate_country
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/register/", register, name="register"),
+    path("api/v2/", api_router.urls),
     path("personalize/", include("personalize.urls")),
     path("demo/country/", simulate_country, name="demo-country"),
 ]

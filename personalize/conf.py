@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_KEY_PREFIX": "personalize",
     "DEBUG_VIEW": None,
     "QUERY_PARAMETER_LIMIT": 50,
+    "GATE_URL": None,
 }
 
 

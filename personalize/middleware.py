@@ -10,9 +10,31 @@ from django.utils.cache import patch_cache_control
 from personalize.attribution import dump_attribution
 from personalize.conf import personalize_settings
 from personalize.context import visit_attribution
+from personalize.registry import current_segments
 from personalize.visitor import Visitor
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: Query parameter with which editors view a live page as a segment ("-": as nobody).
+VIEW_AS_PARAMETER = "pz_view_as"
+
+
+def may_view_as(request: HttpRequest) -> bool:
+    """Only users who may use the Wagtail admin can see pages as another audience."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.has_perm("wagtailadmin.access_admin"))
+
+
+def view_as_segments(request: HttpRequest) -> frozenset[int] | None:
+    """The segment ids an editor asked to view the page as, or None for a real visitor."""
+    slug = request.GET.get(VIEW_AS_PARAMETER)
+    if not slug or not may_view_as(request):
+        return None
+    if slug == "-":
+        return frozenset()
+    segment = current_segments().get(slug)
+    return frozenset({segment.id}) if segment is not None else None
 
 
 class PersonalizeMiddleware:
@@ -27,11 +49,18 @@ class PersonalizeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        visitor = Visitor(request)
+        forced = view_as_segments(request)
+        visitor = Visitor(request, as_segments=forced)
         request.visitor = visitor  # type: ignore[attr-defined]
         response = self.get_response(request)
+        if forced is not None:
+            patch_cache_control(response, private=True, no_store=True)
+            return response
         if request.method in _SAFE_METHODS and response.status_code < 400:
             self._store_attribution(request, visitor, response)
+        if visitor.used:
+            # The content depended on who asked: no shared cache may serve it to someone else.
+            patch_cache_control(response, private=True)
         return response
 
     def _store_attribution(

@@ -22,11 +22,23 @@ class Visitor:
     Args:
         request: the current request.
         now: the time to evaluate at (defaults to the current time).
+        as_segments: force the visitor into exactly these live segments (previews and the
+            editors' "view as segment"); signals are still read for the attributes.
     """
 
-    def __init__(self, request: HttpRequest, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        now: datetime | None = None,
+        *,
+        as_segments: frozenset[int] | None = None,
+    ) -> None:
         self._request = request
         self._now = now
+        #: Segment ids forced by a preview or "view as", or None for a real visitor.
+        self.as_segments = as_segments
+        #: Set once anything in the request depended on who the visitor is.
+        self.used = False
 
     @cached_property
     def segment_set(self) -> SegmentSet:
@@ -42,12 +54,39 @@ class Visitor:
     @property
     def attributes(self) -> Any:
         """The nested attribute dict (see docs/reference/attributes.md)."""
+        self.used = True
         return self.context.attributes
 
     @cached_property
     def matches(self) -> tuple[CompiledSegment, ...]:
         """The matched compiled segments, in stable order."""
+        self.used = True
+        if self.as_segments is not None:
+            return tuple(s for s in self.segment_set.segments if s.id in self.as_segments)
         return self.segment_set.resolve(self.context.attributes)
+
+    @cached_property
+    def user_groups(self) -> frozenset[str]:
+        """The logged-in user's group names (one query, only when a gate asks)."""
+        self.used = True
+        user = getattr(self._request, "user", None)
+        if self.as_segments is not None or user is None or not user.is_authenticated:
+            return frozenset()
+        return frozenset(user.groups.values_list("name", flat=True))
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the visitor is logged in (previews and "view as" act as anonymous visitors)."""
+        self.used = True
+        if self.as_segments is not None:
+            return False
+        user = getattr(self._request, "user", None)
+        return bool(user is not None and user.is_authenticated)
+
+    @property
+    def request(self) -> HttpRequest:
+        """The request this visitor belongs to."""
+        return self._request
 
     @property
     def segments(self) -> list[Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group, User
 from hypothesis import given
 from hypothesis import settings as settings_hypothesis
 from hypothesis import strategies as st
-from django.contrib.auth.models import Group, User
 
 from personalize.attribution import dump_attribution
 from personalize.context import build_context
@@ -252,8 +252,17 @@ _text = st.text(st.characters(codec="latin-1"), max_size=300)
 @given(
     headers=st.dictionaries(
         st.sampled_from(
-            ["User-Agent", "Referer", "CF-IPCountry", "CF-IPCity", "CF-Timezone", "X-Forwarded-For",
-             "Sec-CH-UA-Mobile", "Sec-CH-UA-Platform", "CloudFront-Viewer-Country-Region"]
+            [
+                "User-Agent",
+                "Referer",
+                "CF-IPCountry",
+                "CF-IPCity",
+                "CF-Timezone",
+                "X-Forwarded-For",
+                "Sec-CH-UA-Mobile",
+                "Sec-CH-UA-Platform",
+                "CloudFront-Viewer-Country-Region",
+            ]
         ),
         _text,
     ),

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
+from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
+
+from personalize.blocks import GatedBlock, PersonalizedBlock
+from personalize.pages import PersonalizedPageMixin
 
 
 class CallToActionBlock(blocks.StructBlock):
@@ -25,11 +31,13 @@ class CallToActionBlock(blocks.StructBlock):
 class CountryPickerBlock(blocks.StaticBlock):
     """Demo only: a form that makes the demo's simulated CDN report a chosen country."""
 
-    def get_context(self, value: object, parent_context: dict | None = None) -> dict:
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         from cms_site.home.middleware import COOKIE
         from personalize.choices import countries
 
-        context = super().get_context(value, parent_context=parent_context)
+        context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
         request = (parent_context or {}).get("request")
         context["countries"] = countries()
         context["current"] = request.COOKIES.get(COOKIE, "") if request else ""
@@ -41,17 +49,29 @@ class CountryPickerBlock(blocks.StaticBlock):
         template = "home/blocks/country_picker.html"
 
 
+def content_blocks() -> list[tuple[str, blocks.Block]]:
+    """The blocks editors use for content, also inside variants and gated content."""
+    return [
+        ("heading", blocks.CharBlock(form_classname="title", template="home/blocks/heading.html")),
+        ("paragraph", blocks.RichTextBlock()),
+        ("call_to_action", CallToActionBlock()),
+        ("quote", blocks.BlockQuoteBlock()),
+    ]
+
+
 class BodyBlock(blocks.StreamBlock):
-    """The content blocks editors can use on every demo page."""
+    """Every demo page's body: content, personalized content, gated content."""
 
     heading = blocks.CharBlock(form_classname="title", template="home/blocks/heading.html")
     paragraph = blocks.RichTextBlock()
     call_to_action = CallToActionBlock()
     quote = blocks.BlockQuoteBlock()
+    personalized = PersonalizedBlock(content_blocks())
+    gated = GatedBlock(content_blocks())
     country_picker = CountryPickerBlock()
 
 
-class HomePage(Page):
+class HomePage(PersonalizedPageMixin, Page):
     """The demo's home page."""
 
     intro = RichTextField(blank=True)
@@ -59,11 +79,12 @@ class HomePage(Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    api_fields = [APIField("intro"), APIField("body")]
     subpage_types = ["home.ContentPage"]
     max_count = 1
 
 
-class ContentPage(Page):
+class ContentPage(PersonalizedPageMixin, Page):
     """A general content page (guides, journal articles, about)."""
 
     intro = RichTextField(blank=True)
@@ -71,4 +92,5 @@ class ContentPage(Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    api_fields = [APIField("intro"), APIField("body")]
     subpage_types = ["home.ContentPage"]

@@ -67,6 +67,119 @@ def _rich(*paragraphs: str) -> str:
     return "".join(f"<p>{text}</p>" for text in paragraphs)
 
 
+def _raw(items: list[Any]) -> list[dict[str, Any]]:
+    """StreamField data in its stored form: ``[{"type": ..., "value": ...}]``."""
+    return [
+        item if isinstance(item, dict) else {"type": item[0], "value": item[1]} for item in items
+    ]
+
+
+def _cta(heading: str, text: str, label: str, url: str) -> dict[str, Any]:
+    return {
+        "type": "call_to_action",
+        "value": {"heading": heading, "text": text, "link_label": label, "link_url": url},
+    }
+
+
+def home_body(segments: dict[str, int]) -> list[Any]:
+    """The home page: a personalized welcome, then the same story for everyone."""
+    welcome = {
+        "type": "personalized",
+        "value": {
+            "variants": [
+                {
+                    "label": "Ads: first-order offer",
+                    "segments": [segments["paid-search"]],
+                    "content": [
+                        _cta(
+                            "10% off your first order",
+                            "You found us through a search ad: use the code WELCOME10 at checkout, valid for 30 days.",
+                            "Shop rain jackets",
+                            "/guides/choosing-a-rain-jacket/",
+                        )
+                    ],
+                },
+                {
+                    "label": "DACH: free shipping",
+                    "segments": [segments["dach"]],
+                    "content": [
+                        _cta(
+                            "Free shipping to Germany, Austria and Switzerland",
+                            "Our workshop is in Innsbruck: orders to DACH arrive in two working days, with free returns.",
+                            "Read about our workshop",
+                            "/journal/",
+                        )
+                    ],
+                },
+                {
+                    "label": "Phones: call us",
+                    "segments": [segments["mobile-visitors"]],
+                    "content": [
+                        _cta(
+                            "Questions? Call the workshop",
+                            "Talk to the people who make the gear, Monday to Friday, 8:00 to 17:00 CET: +43 512 000 000.",
+                            "Call now",
+                            "tel:+43512000000",
+                        )
+                    ],
+                },
+            ],
+            "default": [
+                _cta(
+                    "New here?",
+                    "Start with our guide to choosing a rain jacket: the one piece of kit everyone needs.",
+                    "Read the guide",
+                    "/guides/choosing-a-rain-jacket/",
+                )
+            ],
+        },
+    }
+    return [
+        welcome,
+        ("heading", "Made to be repaired"),
+        (
+            "paragraph",
+            _rich(
+                "Every jacket we sell comes with spare parts and free repairs for ten years. We would rather fix your gear than sell you new gear."
+            ),
+        ),
+    ]
+
+
+def layering_guide() -> dict[str, Any]:
+    """A guide whose second half is for registered visitors."""
+    return {
+        "type": "gated",
+        "value": {
+            "requirement": "authenticated",
+            "groups": [],
+            "segments": [],
+            "teaser": _rich(
+                "The rest of this guide — our complete layering system for ski touring, with the exact pieces our guides wear from -20 °C to +10 °C — is free for registered readers."
+            ),
+            "cta_label": "Create a free account to read on",
+            "cta_page": None,
+            "content": _raw(
+                [
+                    ("heading", "The system"),
+                    (
+                        "paragraph",
+                        _rich(
+                            "Base: merino, 150 g/m², long-sleeved. Mid: a grid fleece for the climb, a synthetic insulated jacket for the summit. Shell: a hardshell you carry more often than you wear."
+                        ),
+                    ),
+                    (
+                        "paragraph",
+                        _rich(
+                            "Adjust before you are hot or cold: one layer off at the first steep section, one layer on before the descent."
+                        ),
+                    ),
+                ]
+            ),
+        },
+    }
+
+
 PAGES: list[dict[str, Any]] = [
     {
         "slug": "journal",
@@ -123,6 +236,21 @@ PAGES: list[dict[str, Any]] = [
         "search_description": "Practical advice for choosing gear that lasts.",
         "intro": _rich("Practical advice for choosing gear that lasts."),
         "children": [
+            {
+                "slug": "layering-for-ski-touring",
+                "title": "Layering for ski touring",
+                "search_description": "Our guides' layering system, from -20 °C to +10 °C.",
+                "intro": _rich("Stay warm on the summit without overheating on the climb."),
+                "body": [
+                    (
+                        "paragraph",
+                        _rich(
+                            "Ski touring is two sports in one day: a sweaty climb and a cold, fast descent. The trick is not the warmest jacket but the right layers, changed at the right time."
+                        ),
+                    ),
+                    layering_guide(),
+                ],
+            },
             {
                 "slug": "choosing-a-rain-jacket",
                 "title": "Choosing a rain jacket",
@@ -208,12 +336,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        home = self._home()
-        for spec in PAGES:
-            self._page(home, spec)
         self._users()
         for spec in SEGMENTS:
             self._segment(spec)
+        home = self._home()
+        for spec in PAGES:
+            self._page(home, spec)
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
         self.stdout.write(
             f"Admin:    http://127.0.0.1:8000/admin/  user {ADMIN[0]!r}, password {ADMIN[1]!r}"
@@ -235,24 +363,7 @@ class Command(BaseCommand):
             intro=_rich(
                 "Northwind Outdoor makes and sells clothing and equipment for hiking, climbing and ski touring, from our workshop in Innsbruck."
             ),
-            body=[
-                ("heading", "Made to be repaired"),
-                (
-                    "paragraph",
-                    _rich(
-                        "Every jacket we sell comes with spare parts and free repairs for ten years. We would rather fix your gear than sell you new gear."
-                    ),
-                ),
-                (
-                    "call_to_action",
-                    {
-                        "heading": "New here?",
-                        "text": "Start with our guide to choosing a rain jacket: the one piece of kit everyone needs.",
-                        "link_label": "Read the guide",
-                        "link_url": "/guides/choosing-a-rain-jacket/",
-                    },
-                ),
-            ],
+            body=_raw(home_body(self._segment_ids())),
         )
         root.add_child(instance=home)
         home.save_revision().publish()
@@ -279,7 +390,7 @@ class Command(BaseCommand):
                 slug=spec["slug"],
                 intro=spec.get("intro", ""),
                 search_description=spec.get("search_description", ""),
-                body=spec.get("body", []),
+                body=_raw(spec.get("body", [])),
             )
             parent.add_child(instance=page)
             page.save_revision().publish()
@@ -299,6 +410,9 @@ class Command(BaseCommand):
                 CUSTOMER[0], "customer@example.com", CUSTOMER[1], first_name="Cleo"
             )
         customer.groups.add(customers)
+
+    def _segment_ids(self) -> dict[str, int]:
+        return dict(Segment.objects.values_list("slug", "pk"))
 
     def _segment(self, spec: dict[str, Any]) -> None:
         if Segment.objects.filter(slug=spec["slug"]).exists():

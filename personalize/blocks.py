@@ -1,0 +1,311 @@
+"""Segment-aware StreamField blocks: PersonalizedBlock and GatedBlock.
+
+Both are ordinary StructBlocks to Wagtail (forms, revisions, migrations, the reference index),
+with two differences: their stored form is the documented plain JSON (lists of ids and of stream
+items, see docs/reference/blocks.md), and everything that delivers them — templates,
+``get_api_representation``, search indexing — goes through one decision per visitor, taken from
+``request.visitor`` in the context. What a visitor may not see never leaves this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Model
+from django.shortcuts import resolve_url
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+from personalize.conf import personalize_settings
+from personalize.decisions import GateDecision, VariantDecision, choose_variant, gate
+from personalize.registry import current_segments
+from personalize.rule_blocks.user import group_choices
+
+
+class SegmentChooserBlock(SnippetChooserBlock):
+    """Choose a segment with Wagtail's snippet chooser; the value is the segment's id.
+
+    Keeping the id (not the model instance) means rendering a page never queries segments: the
+    decision uses the compiled, in-memory segment set.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("personalize.Segment", **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        return _segment_id(value)
+
+    def bulk_to_python(self, values: list[Any]) -> list[int | None]:
+        return [_segment_id(value) for value in values]
+
+    def get_prep_value(self, value: Any) -> int | None:
+        return _segment_id(value)
+
+    def value_from_form(self, value: Any) -> int | None:
+        return _segment_id(value)
+
+    def clean(self, value: Any) -> int | None:
+        return _segment_id(super().clean(value))
+
+    def extract_references(self, value: Any) -> Any:
+        if value is not None:
+            yield self.target_model, str(value), "", ""
+
+    class Meta:
+        icon = "group"
+
+
+def _segment_id(value: Any) -> int | None:
+    if isinstance(value, Model):
+        return int(value.pk)
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class PlainListBlock(blocks.ListBlock):
+    """A ListBlock stored as a plain JSON list (``[1, 2]``), not as ``{"type": "item", ...}``."""
+
+    def get_prep_value(self, value: Any) -> list[Any]:
+        if not isinstance(value, blocks.list_block.ListValue):
+            value = blocks.list_block.ListValue(self, values=value)
+        return [self.child_block.get_prep_value(child.value) for child in value.bound_blocks]
+
+
+class SegmentListBlock(PlainListBlock):
+    """A list of segment ids, chosen with the snippet chooser."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Segments"))
+        super().__init__(SegmentChooserBlock(), **kwargs)
+
+
+def _visitor(context: Any) -> Any:
+    """``request.visitor`` from a template or API context, or None."""
+    if not context:
+        return None
+    request = context.get("request") if hasattr(context, "get") else None
+    return getattr(request, "visitor", None)
+
+
+def _stream_api(stream_block: blocks.StreamBlock, value: Any, context: Any) -> Any:
+    return stream_block.get_api_representation(value, context=context)
+
+
+class VariantBlock(blocks.StructBlock):
+    """One variant: the segments it is for and its content."""
+
+    def __init__(self, child_blocks: Any, **kwargs: Any) -> None:
+        super().__init__(
+            [
+                (
+                    "label",
+                    blocks.CharBlock(
+                        required=False,
+                        help_text=_("For editors and reports, e.g. “Austrian visitors”."),
+                    ),
+                ),
+                ("segments", SegmentListBlock(min_num=1)),
+                ("content", blocks.StreamBlock(child_blocks, required=False)),
+            ],
+            **kwargs,
+        )
+
+    class Meta:
+        icon = "group"
+        label_format = "Variant for: {segments}"
+
+
+class PersonalizedBlock(blocks.StructBlock):
+    """Content with variants per segment and a default.
+
+    Args:
+        child_blocks: the blocks editors may use inside every variant and the default, as for a
+            StreamBlock: ``[("heading", CharBlock()), ("paragraph", RichTextBlock())]``.
+
+    The visitor gets the first variant, in the editor's order, with any of its segments matched;
+    otherwise the default (which may be empty: nothing is rendered).
+    """
+
+    def __init__(self, child_blocks: Any = (), **kwargs: Any) -> None:
+        self._content_blocks = list(child_blocks)
+        super().__init__(
+            [
+                (
+                    "variants",
+                    PlainListBlock(VariantBlock(self._content_blocks), label=_("Variants")),
+                ),
+                (
+                    "default",
+                    blocks.StreamBlock(
+                        self._content_blocks,
+                        required=False,
+                        label=_("Default (everyone else)"),
+                    ),
+                ),
+            ],
+            **kwargs,
+        )
+
+    def decide(self, value: Any, context: Any = None) -> VariantDecision:
+        """The decision for the visitor in ``context`` (default content without one)."""
+        visitor = _visitor(context)
+        variants = [
+            (variant["label"], [sid for sid in variant["segments"] if sid is not None])
+            for variant in value["variants"]
+        ]
+        if visitor is None:
+            return VariantDecision(None, "", (), "no visitor: default content")
+        live = visitor.segment_set if hasattr(visitor, "segment_set") else current_segments()
+        names = {s.id: s.name for s in live.segments}
+        return choose_variant(variants, visitor.segment_ids, names.keys(), names)
+
+    def chosen(self, value: Any, context: Any = None) -> tuple[VariantDecision, Any]:
+        """The decision and the StreamValue it selects."""
+        decision = self.decide(value, context)
+        if decision.index is None:
+            return decision, value["default"]
+        return decision, value["variants"][decision.index]["content"]
+
+    def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
+        decision, content = self.chosen(value, parent_context)
+        context.update({"decision": decision, "content": content})
+        return context
+
+    def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
+        """Only what this visitor gets: the chosen variant's (or the default's) content."""
+        decision, content = self.chosen(value, context)
+        stream = self.child_blocks["default"]
+        return {
+            "variant": decision.label if decision.index is not None else None,
+            "reason": decision.reason,
+            "content": _stream_api(stream, content, context),
+        }
+
+    def get_searchable_content(self, value: Any) -> list[str]:
+        """Only the default content is indexed: variants are for particular visitors."""
+        return list(self.child_blocks["default"].get_searchable_content(value["default"]))
+
+    class Meta:
+        icon = "group"
+        template = "personalize/blocks/personalized_block.html"
+        label_format = "Personalized"
+
+
+class GatedBlock(blocks.StructBlock):
+    """Content shown only to qualifying visitors; others see a teaser and a call to action.
+
+    Args:
+        child_blocks: the blocks editors may use for the gated content.
+    """
+
+    def __init__(self, child_blocks: Any = (), **kwargs: Any) -> None:
+        super().__init__(
+            [
+                (
+                    "requirement",
+                    blocks.ChoiceBlock(
+                        choices=[
+                            ("authenticated", _("Registered (logged-in) visitors")),
+                            ("group", _("Members of a group")),
+                            ("segment", _("Visitors in a segment")),
+                        ],
+                        default="authenticated",
+                        label=_("Who may see the content"),
+                    ),
+                ),
+                (
+                    "groups",
+                    blocks.MultipleChoiceBlock(
+                        choices=group_choices, required=False, label=_("Groups")
+                    ),
+                ),
+                ("segments", SegmentListBlock(required=False)),
+                ("teaser", blocks.RichTextBlock(label=_("Teaser (shown to everyone)"))),
+                ("cta_label", blocks.CharBlock(default=_("Log in to read on"))),
+                (
+                    "cta_page",
+                    blocks.PageChooserBlock(
+                        required=False,
+                        label=_("Call-to-action page"),
+                        help_text=_("Where the button leads; empty for the login page."),
+                    ),
+                ),
+                ("content", blocks.StreamBlock(list(child_blocks), required=False)),
+            ],
+            **kwargs,
+        )
+
+    def get_prep_value(self, value: Any) -> dict[str, Any]:
+        prep: dict[str, Any] = super().get_prep_value(value)
+        prep["groups"] = list(prep.get("groups") or [])
+        return prep
+
+    def decide(self, value: Any, context: Any = None) -> GateDecision:
+        """Locked or open for the visitor in ``context`` (locked without one)."""
+        visitor = _visitor(context)
+        if visitor is None:
+            return GateDecision(True, value["requirement"], "no visitor: locked")
+        requirement = value["requirement"]
+        return gate(
+            requirement,
+            authenticated=visitor.authenticated,
+            user_groups=visitor.user_groups if requirement == "group" else (),
+            groups=value["groups"] or (),
+            matched=visitor.segment_ids if requirement == "segment" else (),
+            segments=[sid for sid in value["segments"] if sid is not None],
+        )
+
+    def cta_url(self, value: Any, context: Any = None) -> str:
+        """The call to action's URL, with ``next`` pointing back at the current page."""
+        page = value["cta_page"]
+        fallback = personalize_settings.GATE_URL or settings.LOGIN_URL
+        target = page.url if page is not None and page.url else resolve_url(fallback)
+        request = context.get("request") if context and hasattr(context, "get") else None
+        if request is None:
+            return str(target)
+        separator = "&" if "?" in target else "?"
+        return f"{target}{separator}{urlencode({'next': request.get_full_path()})}"
+
+    def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
+        decision = self.decide(value, parent_context)
+        context["decision"] = decision
+        context["locked"] = decision.locked
+        if decision.locked:
+            context["cta_url"] = self.cta_url(value, parent_context)
+        else:
+            context["content"] = value["content"]
+        return context
+
+    def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
+        """The teaser and call to action while locked; the content only when open."""
+        decision = self.decide(value, context)
+        teaser = self.child_blocks["teaser"].get_api_representation(value["teaser"], context)
+        representation: dict[str, Any] = {
+            "locked": decision.locked,
+            "requirement": decision.requirement,
+            "teaser": teaser,
+            "cta": {"label": value["cta_label"], "url": self.cta_url(value, context)},
+            "content": None,
+        }
+        if not decision.locked:
+            stream = self.child_blocks["content"]
+            representation["content"] = _stream_api(stream, value["content"], context)
+        return representation
+
+    def get_searchable_content(self, value: Any) -> list[str]:
+        """Only the teaser is indexed: gated content must not be found by search."""
+        return list(self.child_blocks["teaser"].get_searchable_content(value["teaser"]))
+
+    class Meta:
+        icon = "lock"
+        template = "personalize/blocks/gated_block.html"
+        label_format = "Gated: {requirement}"

@@ -1,0 +1,112 @@
+"""Decisions per block: which variant a visitor gets, and whether a gate is open.
+
+Pure functions over ids and names: the blocks hand in what they store and what the visitor
+matched, and get back a small record of the decision and why, which every delivery channel
+(templates, Wagtail's API, GraphQL) reports the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+#: Gate requirements editors can choose.
+REQUIREMENTS = ("authenticated", "group", "segment")
+
+
+@dataclass(frozen=True, slots=True)
+class VariantDecision:
+    """Which content of a personalized block a visitor gets.
+
+    Attributes:
+        index: the chosen variant's position, or None for the default content.
+        label: the chosen variant's label ("" for the default).
+        segment_ids: the visitor's matched segments that selected the variant.
+        reason: a sentence for explanations ("matched Mobile visitors", "no variant matched").
+    """
+
+    index: int | None
+    label: str
+    segment_ids: tuple[int, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """Whether a gated block is open for a visitor.
+
+    Attributes:
+        locked: True when the visitor sees the teaser.
+        requirement: ``authenticated``, ``group`` or ``segment``.
+        reason: a sentence for explanations.
+    """
+
+    locked: bool
+    requirement: str
+    reason: str
+
+
+def choose_variant(
+    variants: Sequence[tuple[str, Collection[int]]],
+    matched: Collection[int],
+    live: Collection[int],
+    names: dict[int, str] | None = None,
+) -> VariantDecision:
+    """The first variant, in the editor's order, with any of its segments matched.
+
+    Args:
+        variants: ``(label, segment ids)`` per variant, in priority order.
+        matched: ids of the segments the visitor is in.
+        live: ids of the enabled segments; a variant whose segments were all deleted or disabled
+            is skipped.
+        names: segment id → name, for the reason sentence.
+
+    Returns:
+        The decision; ``index`` is None when the default content applies.
+    """
+    names = names or {}
+    for index, (label, segment_ids) in enumerate(variants):
+        hits = tuple(sid for sid in segment_ids if sid in matched and sid in live)
+        if hits:
+            who = ", ".join(names.get(sid, f"segment {sid}") for sid in hits)
+            return VariantDecision(index, label, hits, f"matched {who}")
+    return VariantDecision(None, "", (), "no variant's segment matched: default content")
+
+
+def gate(
+    requirement: str,
+    *,
+    authenticated: bool,
+    user_groups: Collection[str] = (),
+    groups: Collection[str] = (),
+    matched: Collection[int] = (),
+    segments: Collection[int] = (),
+) -> GateDecision:
+    """Decide whether gated content is open.
+
+    Args:
+        requirement: ``authenticated`` (any logged-in user), ``group`` (a logged-in member of
+            one of ``groups``) or ``segment`` (a visitor in one of ``segments``).
+        authenticated: whether the visitor is logged in.
+        user_groups: the visitor's group names.
+        groups: the groups that open the gate.
+        matched: ids of the segments the visitor is in.
+        segments: the segments that open the gate.
+
+    Returns:
+        The decision. An unknown requirement keeps the gate locked (fail closed).
+    """
+    if requirement == "authenticated":
+        if authenticated:
+            return GateDecision(False, requirement, "logged in")
+        return GateDecision(True, requirement, "registered visitors only")
+    if requirement == "group":
+        shared = sorted(set(user_groups) & set(groups))
+        if authenticated and shared:
+            return GateDecision(False, requirement, f"member of {', '.join(shared)}")
+        return GateDecision(True, requirement, f"members of {', '.join(sorted(groups))} only")
+    if requirement == "segment":
+        if set(matched) & set(segments):
+            return GateDecision(False, requirement, "in a qualifying segment")
+        return GateDecision(True, requirement, "qualifying visitors only")
+    return GateDecision(True, requirement, "unknown requirement: locked")
