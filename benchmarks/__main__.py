@@ -23,11 +23,13 @@ def main() -> int:
     import django
 
     django.setup()
-    from benchmarks import conditions, pages
+    from benchmarks import blocks_page, conditions, pages
 
     try:
         lines = ["# wagtail-personalize benchmarks", ""]
         lines += pages.run(quick=args.quick)
+        lines += [""]
+        lines += blocks_page.run(quick=args.quick)
         lines += [""]
         lines += conditions.run(quick=args.quick)
     finally:

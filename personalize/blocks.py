@@ -196,7 +196,7 @@ class PersonalizedBlock(blocks.StructBlock):
     class Meta:
         icon = "group"
         template = "personalize/blocks/personalized_block.html"
-        label_format = "Personalized"
+        label_format = "{variants}"
 
 
 class GatedBlock(blocks.StructBlock):

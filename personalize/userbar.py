@@ -25,17 +25,19 @@ class ViewAsSegmentItem(BaseItem):
         current = request.GET.get(VIEW_AS_PARAMETER, "")
         base = request.path
         context["choices"] = [
-            {"label": "Me (real signals)", "url": base, "active": not current},
+            {"label": "View as me", "url": base, "active": not current, "icon": "user"},
             {
-                "label": "Default visitor",
+                "label": "View as default visitor",
                 "url": f"{base}?{urlencode({VIEW_AS_PARAMETER: '-'})}",
                 "active": current == "-",
+                "icon": "view",
             },
             *(
                 {
-                    "label": f"As: {segment.name}",
+                    "label": f"View as: {segment.name}",
                     "url": f"{base}?{urlencode({VIEW_AS_PARAMETER: segment.slug})}",
                     "active": current == segment.slug,
+                    "icon": "group",
                 }
                 for segment in current_segments().segments
             ),

@@ -1,0 +1,134 @@
+"""A page with 5 personalized and 2 gated blocks against the same content as plain blocks."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from benchmarks.timing import interleaved
+from benchmarks.workload import visitor_headers
+
+PLAIN_URL = "/journal/plain-benchmark/"
+PERSONALIZED_URL = "/journal/personalized-benchmark/"
+
+
+def _paragraph(text: str) -> dict[str, Any]:
+    return {"type": "paragraph", "value": f"<p>{text}</p>"}
+
+
+def _heading(text: str) -> dict[str, Any]:
+    return {"type": "heading", "value": text}
+
+
+def _bodies(segment_ids: list[int], rng: random.Random) -> tuple[list[Any], list[Any]]:
+    """(plain body, personalized body) with the same default content."""
+    plain: list[Any] = []
+    personalized: list[Any] = []
+    for number in range(5):
+        default = [_heading(f"Section {number}"), _paragraph("Default copy for everyone. " * 8)]
+        plain += default
+        variants = [
+            {
+                "label": f"Variant {number}.{v}",
+                "segments": rng.sample(segment_ids, 2),
+                "content": [
+                    _heading(f"Section {number} for you"),
+                    _paragraph("Tailored copy. " * 8),
+                ],
+            }
+            for v in range(3)
+        ]
+        personalized.append(
+            {"type": "personalized", "value": {"variants": variants, "default": default}}
+        )
+        plain.append(_paragraph("Between sections. " * 5))
+        personalized.append(_paragraph("Between sections. " * 5))
+    for number in range(2):
+        teaser = f"<p>Teaser {number}: the full report is for registered readers.</p>"
+        plain.append({"type": "paragraph", "value": teaser})
+        personalized.append(
+            {
+                "type": "gated",
+                "value": {
+                    "requirement": "authenticated",
+                    "groups": [],
+                    "segments": [],
+                    "teaser": teaser,
+                    "cta_label": "Register to read on",
+                    "cta_page": None,
+                    "content": [_paragraph("The full report. " * 20)],
+                },
+            }
+        )
+    return plain, personalized
+
+
+def _create_pages() -> None:
+    from cms_site.home.models import ContentPage
+    from personalize.models import Segment
+
+    journal = ContentPage.objects.get(slug="journal")
+    ids = list(Segment.objects.filter(enabled=True).values_list("pk", flat=True))
+    plain, personalized = _bodies(ids, random.Random(5))
+    for slug, body in (("plain-benchmark", plain), ("personalized-benchmark", personalized)):
+        page = ContentPage(title=slug.replace("-", " ").title(), slug=slug, body=body)
+        journal.add_child(instance=page)
+        page.save_revision().publish()
+
+
+def run(quick: bool = False) -> list[str]:
+    """Return the result lines, measured with 100 live segments."""
+    from personalize.models import Segment
+    from personalize.registry import segments_changed
+
+    live_ids = list(Segment.objects.order_by("pk").values_list("pk", flat=True)[:100])
+    Segment.objects.exclude(pk__in=live_ids).update(enabled=False)
+    segments_changed()  # update() sends no signals
+    _create_pages()
+    vanilla_middleware = [m for m in settings.MIDDLEWARE if "PersonalizeMiddleware" not in m]
+    vanilla, personalized = Client(), Client()
+    with override_settings(MIDDLEWARE=vanilla_middleware):
+        vanilla.get(PLAIN_URL)
+    personalized.get(PERSONALIZED_URL)
+    rng = random.Random(7)
+    visitors = [visitor_headers(rng) for _ in range(64)]
+    cycle_v, cycle_p = itertools.cycle(visitors), itertools.cycle(visitors)
+
+    def get(client: Client, url: str, cycle: Any) -> Any:
+        headers, query = next(cycle)
+        return client.get(url, query, headers=headers)
+
+    with CaptureQueriesContext(connection) as plain_queries:
+        get(vanilla, PLAIN_URL, iter(visitors))
+    with CaptureQueriesContext(connection) as personalized_queries:
+        get(personalized, PERSONALIZED_URL, iter(visitors))
+    rounds, repeat = (15, 10) if quick else (60, 25)
+    result = interleaved(
+        {
+            "vanilla": lambda: get(vanilla, PLAIN_URL, cycle_v),
+            "personalized": lambda: get(personalized, PERSONALIZED_URL, cycle_p),
+        },
+        rounds=rounds,
+        repeat=repeat,
+    )
+    live = Segment.objects.filter(enabled=True).count()
+    return [
+        "## Page with 5 personalized and 2 gated blocks",
+        "",
+        f"{live} live segments; each personalized block has 3 variants (2 segments each) and a "
+        "default; the vanilla page holds the same default content and teasers as plain blocks and "
+        "is served without the middleware.",
+        "",
+        "| page | median (ms) | queries |",
+        "|---|---:|---:|",
+        f"| vanilla (plain blocks) | {result['vanilla'] * 1000:.2f} | {len(plain_queries)} |",
+        f"| personalized | {result['personalized'] * 1000:.2f} | {len(personalized_queries)} |",
+        "",
+        f"Ratio: {result['personalized/vanilla']:.3f}×.",
+    ]

@@ -1,0 +1,148 @@
+"""Editors: preview modes per segment, "view as segment", segment usage, safe previews."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.core.management import call_command
+from django.urls import reverse
+
+from cms_site.home.models import ContentPage, HomePage
+from personalize.models import Segment
+from personalize.pages import uses_personalized_blocks
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db: Any) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def editor(client: Any, demo: None) -> Any:
+    client.force_login(User.objects.get(username="admin"))
+    return client
+
+
+def test_preview_modes_list_every_segment(demo: None) -> None:
+    modes = dict(HomePage.objects.get().preview_modes)
+    assert modes[""] == "Default visitor"
+    assert modes["segment:dach"] == "As: From DACH"
+    assert modes["segment:mobile-visitors"] == "As: Mobile visitors"
+    assert len(modes) == 1 + Segment.objects.filter(enabled=True).count()
+
+
+def test_pages_without_personalized_blocks_keep_default_modes() -> None:
+    from wagtail import blocks
+
+    assert uses_personalized_blocks(blocks.StreamBlock([("text", blocks.CharBlock())])) is False
+    assert uses_personalized_blocks(HomePage.body.field.stream_block) is True
+
+
+def _preview(page: Any, rf: Any, mode: str, user: Any) -> str:
+    request = rf.get("/")
+    request.user = user
+    response = page.serve_preview(request, mode)
+    response.render()
+    assert "no-store" in response["Cache-Control"]
+    return response.content.decode()
+
+
+def test_serve_preview_as_segment(demo: None, rf: Any) -> None:
+    home = HomePage.objects.get()
+    admin = User.objects.get(username="admin")
+    assert "Free shipping to Germany" in _preview(home, rf, "segment:dach", admin)
+    assert "10% off your first order" in _preview(home, rf, "segment:paid-search", admin)
+    default = _preview(home, rf, "", admin)
+    assert "New here?" in default
+    assert "Free shipping" not in default
+
+
+def test_preview_shows_gate_as_anonymous_visitor_sees_it(demo: None, rf: Any) -> None:
+    guide = ContentPage.objects.get(slug="layering-for-ski-touring")
+    html = _preview(guide, rf, "", User.objects.get(username="admin"))
+    assert "free for registered readers" in html
+    assert "Base: merino" not in html
+
+
+def test_view_as_segment_for_editors(editor: Any) -> None:
+    html = editor.get("/", {"pz_view_as": "paid-search"}).content.decode()
+    assert "10% off your first order" in html
+    response = editor.get("/", {"pz_view_as": "-"})
+    assert "New here?" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "pz_attr" not in response.cookies
+
+
+def test_view_as_ignored_for_visitors_and_non_editors(client: Any, demo: None) -> None:
+    assert "10% off" not in client.get("/", {"pz_view_as": "paid-search"}).content.decode()
+    member = User.objects.create_user("member", "m@example.com", "pw")
+    client.force_login(member)
+    assert "10% off" not in client.get("/", {"pz_view_as": "paid-search"}).content.decode()
+
+
+def test_userbar_offers_view_as_on_live_pages(editor: Any) -> None:
+    html = editor.get("/").content.decode()
+    assert "View as default visitor" in html
+    assert "?pz_view_as=dach" in html
+    assert "View as: From DACH" in html
+
+
+def test_userbar_view_as_hidden_from_users_who_cannot_edit(client: Any, demo: None) -> None:
+    moderator = User.objects.create_user("viewer", "v@example.com", "pw")
+    moderator.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(moderator)
+    assert "pz_view_as" not in client.get("/").content.decode()
+
+
+def test_segment_usage_lists_pages(editor: Any) -> None:
+    from wagtail.models import ReferenceIndex
+
+    dach = Segment.objects.get(slug="dach")
+    home = HomePage.objects.get()
+    usage = ReferenceIndex.get_grouped_references_to(dach)
+    assert [obj.pk for obj, _ in usage] == [home.pk]
+    html = editor.get(
+        reverse("wagtailsnippets_personalize_segment:usage", args=[dach.pk])
+    ).content.decode()
+    assert home.title in html
+
+
+def test_deleting_used_segment_warns_and_pages_keep_rendering(editor: Any, client: Any) -> None:
+    dach = Segment.objects.get(slug="dach")
+    confirm = editor.get(reverse("wagtailsnippets_personalize_segment:delete", args=[dach.pk]))
+    assert "This segment is referenced 1 time." in confirm.content.decode()
+    editor.post(reverse("wagtailsnippets_personalize_segment:delete", args=[dach.pk]))
+    assert not Segment.objects.filter(slug="dach").exists()
+    editor.logout()
+    response = client.get("/", headers={"CF-IPCountry": "AT"}, REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 200
+    assert "New here?" in response.content.decode()
+
+
+def test_previews_and_revisions_need_edit_permission(client: Any, demo: None) -> None:
+    home = HomePage.objects.get()
+    revision = home.latest_revision
+    urls = [
+        reverse("wagtailadmin_pages:preview_on_edit", args=[home.pk]),
+        reverse("wagtailadmin_pages:revisions_view", args=[home.pk, revision.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 302  # to the login page
+    member = User.objects.create_user("plain", "p@example.com", "pw")
+    member.groups.add(Group.objects.get(name="Customers"))
+    client.force_login(member)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 403)
+        assert "Free shipping" not in response.content.decode()
+
+
+def test_anonymous_preview_request_object_is_default(demo: None, rf: Any) -> None:
+    home = HomePage.objects.get()
+    html = _preview(home, rf, "segment:no-such-segment", AnonymousUser())
+    assert "New here?" in html
