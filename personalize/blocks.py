@@ -23,42 +23,54 @@ from personalize.conf import personalize_settings
 from personalize.decisions import GateDecision, VariantDecision, choose_variant, gate
 from personalize.registry import current_segments
 from personalize.rule_blocks.user import group_choices
+from personalize.visitor import current_visitor
 
 
-class SegmentChooserBlock(SnippetChooserBlock):
+class IdChooserMixin:
+    """A chooser block whose value is the chosen object's id, not the object.
+
+    Wagtail's choosers accept ids for their form state, so editing is unchanged; rendering a page
+    no longer loads the objects (the blocks here look them up only when they need them).
+    """
+
+    def to_python(self, value: Any) -> int | None:
+        return _object_id(value)
+
+    def bulk_to_python(self, values: list[Any]) -> list[int | None]:
+        return [_object_id(value) for value in values]
+
+    def get_prep_value(self, value: Any) -> int | None:
+        return _object_id(value)
+
+    def value_from_form(self, value: Any) -> int | None:
+        return _object_id(value)
+
+    def clean(self, value: Any) -> int | None:
+        return _object_id(super().clean(value))  # type: ignore[misc]
+
+    def extract_references(self, value: Any) -> Any:
+        if value is not None:
+            yield self.model_class, str(value), "", ""  # type: ignore[attr-defined]
+
+
+class SegmentChooserBlock(IdChooserMixin, SnippetChooserBlock):
     """Choose a segment with Wagtail's snippet chooser; the value is the segment's id.
 
-    Keeping the id (not the model instance) means rendering a page never queries segments: the
-    decision uses the compiled, in-memory segment set.
+    Rendering a page never queries segments: the decision uses the compiled, in-memory set.
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("personalize.Segment", **kwargs)
 
-    def to_python(self, value: Any) -> int | None:
-        return _segment_id(value)
-
-    def bulk_to_python(self, values: list[Any]) -> list[int | None]:
-        return [_segment_id(value) for value in values]
-
-    def get_prep_value(self, value: Any) -> int | None:
-        return _segment_id(value)
-
-    def value_from_form(self, value: Any) -> int | None:
-        return _segment_id(value)
-
-    def clean(self, value: Any) -> int | None:
-        return _segment_id(super().clean(value))
-
-    def extract_references(self, value: Any) -> Any:
-        if value is not None:
-            yield self.target_model, str(value), "", ""
-
     class Meta:
         icon = "group"
 
 
-def _segment_id(value: Any) -> int | None:
+class PageIdChooserBlock(IdChooserMixin, blocks.PageChooserBlock):
+    """Choose a page; the value is its id, loaded only when a locked gate shows its button."""
+
+
+def _object_id(value: Any) -> int | None:
     if isinstance(value, Model):
         return int(value.pk)
     if isinstance(value, bool) or value in (None, ""):
@@ -86,12 +98,33 @@ class SegmentListBlock(PlainListBlock):
         super().__init__(SegmentChooserBlock(), **kwargs)
 
 
-def _visitor(context: Any) -> Any:
-    """``request.visitor`` from a template or API context, or None."""
-    if not context:
+def _page_url(page_id: int | None) -> str | None:
+    if page_id is None:
         return None
-    request = context.get("request") if hasattr(context, "get") else None
-    return getattr(request, "visitor", None)
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=page_id).first()
+    return page.url if page is not None else None
+
+
+def _fallback_url() -> str:
+    """GATE_URL, else LOGIN_URL: paths and URLs as they are, anything else reversed."""
+    target = str(personalize_settings.GATE_URL or settings.LOGIN_URL)
+    if target.startswith(("/", "http://", "https://")):
+        return target
+    return str(resolve_url(target))
+
+
+def _visitor(context: Any) -> Any:
+    """``request.visitor`` from a template or API context, else the current request's visitor.
+
+    ``{{ page.body }}`` renders blocks without a context; the middleware's per-request visitor
+    still gives them the right decision. Outside a request there is none (default content,
+    locked gates).
+    """
+    request = context.get("request") if context and hasattr(context, "get") else None
+    visitor = getattr(request, "visitor", None)
+    return visitor if visitor is not None else current_visitor()
 
 
 def _stream_api(stream_block: blocks.StreamBlock, value: Any, context: Any) -> Any:
@@ -163,8 +196,7 @@ class PersonalizedBlock(blocks.StructBlock):
         if visitor is None:
             return VariantDecision(None, "", (), "no visitor: default content")
         live = visitor.segment_set if hasattr(visitor, "segment_set") else current_segments()
-        names = {s.id: s.name for s in live.segments}
-        return choose_variant(variants, visitor.segment_ids, names.keys(), names)
+        return choose_variant(variants, visitor.segment_ids, live.names, live.names)
 
     def chosen(self, value: Any, context: Any = None) -> tuple[VariantDecision, Any]:
         """The decision and the StreamValue it selects."""
@@ -232,7 +264,7 @@ class GatedBlock(blocks.StructBlock):
                 ("cta_label", blocks.CharBlock(default=_("Log in to read on"))),
                 (
                     "cta_page",
-                    blocks.PageChooserBlock(
+                    PageIdChooserBlock(
                         required=False,
                         label=_("Call-to-action page"),
                         help_text=_("Where the button leads; empty for the login page."),
@@ -265,10 +297,11 @@ class GatedBlock(blocks.StructBlock):
 
     def cta_url(self, value: Any, context: Any = None) -> str:
         """The call to action's URL, with ``next`` pointing back at the current page."""
-        page = value["cta_page"]
-        fallback = personalize_settings.GATE_URL or settings.LOGIN_URL
-        target = page.url if page is not None and page.url else resolve_url(fallback)
+        target = _page_url(value["cta_page"]) or _fallback_url()
         request = context.get("request") if context and hasattr(context, "get") else None
+        if request is None:
+            visitor = current_visitor()
+            request = visitor.request if visitor is not None else None
         if request is None:
             return str(target)
         separator = "&" if "?" in target else "?"

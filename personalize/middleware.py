@@ -11,7 +11,7 @@ from personalize.attribution import dump_attribution
 from personalize.conf import personalize_settings
 from personalize.context import visit_attribution
 from personalize.registry import current_segments
-from personalize.visitor import Visitor
+from personalize.visitor import Visitor, _current_visitor
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: Query parameter with which editors view a live page as a segment ("-": as nobody).
@@ -52,7 +52,11 @@ class PersonalizeMiddleware:
         forced = view_as_segments(request)
         visitor = Visitor(request, as_segments=forced)
         request.visitor = visitor  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        token = _current_visitor.set(visitor)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current_visitor.reset(token)
         if forced is not None:
             patch_cache_control(response, private=True, no_store=True)
             return response

@@ -113,6 +113,8 @@ class SegmentSet:
         self.version = version
         #: Every attribute path any live segment reads.
         self.paths: frozenset[str] = frozenset().union(*(s.condition.paths for s in compiled))
+        #: Segment id → name, for explanations.
+        self.names: dict[int, str] = {s.id: s.name for s in compiled}
         self._by_slug = {s.slug: s for s in compiled}
         self._by_id = {s.id: s for s in compiled}
         steps = [parse_path(path) for path in sorted(self.paths)]

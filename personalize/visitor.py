@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -11,6 +12,16 @@ from django.http import HttpRequest
 from personalize.context import VisitorContext, build_context
 from personalize.registry import current_segments
 from personalize.segments import CompiledSegment, SegmentSet
+
+
+#: The visitor of the request being handled (set by the middleware), for code that renders
+#: without a template context, such as ``{{ page.body }}``.
+_current_visitor: ContextVar[Visitor | None] = ContextVar("personalize_visitor", default=None)
+
+
+def current_visitor() -> Visitor | None:
+    """The visitor of the request this code runs in, or None outside a request."""
+    return _current_visitor.get()
 
 
 class Visitor:

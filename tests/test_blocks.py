@@ -350,3 +350,28 @@ def test_gate_for_group_member_and_other_user(client: Any, demo: None) -> None:
     member.groups.add(Group.objects.get(name="Customers"))
     client.force_login(member)
     assert SECRET in client.get(GUIDE).content.decode()
+
+
+def test_page_body_rendered_without_context_uses_the_request_visitor(
+    client: Any, demo: None, settings: Any, tmp_path: Any
+) -> None:
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "home_page.html").write_text("<main>{{ page.body }}</main>")
+    (tmp_path / "home" / "content_page.html").write_text("<main>{{ page.body }}</main>")
+    template = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**template, "DIRS": [tmp_path, *template["DIRS"]]}]
+    austria = client.get("/", headers={"CF-IPCountry": "AT"}, REMOTE_ADDR="10.0.0.1")
+    assert "Free shipping to Germany" in austria.content.decode()
+    assert "New here?" not in austria.content.decode()
+    locked = client.get(GUIDE).content.decode()
+    assert 'href="/accounts/register/?next=%2Fguides%2Flayering-for-ski-touring%2F"' in locked
+    assert SECRET not in locked
+
+
+def test_outside_a_request_blocks_fall_back_safely(demo: None) -> None:
+    home = HomePage.objects.get()
+    html = str(home.body)
+    assert "New here?" in html
+    assert "Free shipping" not in html
+    guide = ContentPage.objects.get(slug="layering-for-ski-touring")
+    assert SECRET not in str(guide.body)
