@@ -13,7 +13,6 @@ from personalize.context import VisitorContext, build_context
 from personalize.registry import current_segments
 from personalize.segments import CompiledSegment, SegmentSet
 
-
 #: The visitor of the request being handled (set by the middleware), for code that renders
 #: without a template context, such as ``{{ page.body }}``.
 _current_visitor: ContextVar[Visitor | None] = ContextVar("personalize_visitor", default=None)
