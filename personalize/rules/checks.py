@@ -22,6 +22,9 @@ Builder = Callable[[str, Any, Location], Check]
 
 Compare = Callable[[Any, Any], bool]
 
+#: The ``search`` method of a compiled regular expression.
+Search = Callable[[str], re.Match[str] | None]
+
 _ORDERINGS: dict[str, Compare] = {
     "$lt": operator.lt,
     "$lte": operator.le,
@@ -216,15 +219,30 @@ def regex(op: str, operand: Any, location: Location) -> Check:
         raise ConditionError(
             location, f"expected a regular expression string, got {type_label(operand)}"
         )
-    flags = re.IGNORECASE if op.endswith("i") else 0
     try:
-        pattern = re.compile(operand, flags)
+        search = regex_search(op, operand)
     except (re.error, OverflowError, RecursionError) as exc:
         raise ConditionError(location, f"invalid regular expression {operand!r}: {exc}") from None
-    search = pattern.search
     if op.startswith("$not"):
         return lambda value: not (isinstance(value, str) and search(value) is not None)
     return lambda value: isinstance(value, str) and search(value) is not None
+
+
+def regex_search(op: str, operand: str) -> Search:
+    """Compile the pattern of a regex operator.
+
+    Args:
+        op: ``"$regex"``, ``"$regexi"``, ``"$notRegex"`` or ``"$notRegexi"``.
+        operand: The regular expression.
+
+    Returns:
+        The ``search`` method of the compiled pattern, ignoring case for the ``i`` forms.
+
+    Raises:
+        re.error: If the pattern is not valid (or ``OverflowError``, ``RecursionError``).
+    """
+    flags = re.IGNORECASE if op.endswith("i") else 0
+    return re.compile(operand, flags).search
 
 
 def membership(op: str, operand: Any, location: Location) -> Check:

@@ -13,14 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from .checks import BUILDERS, is_scalar
-from .codegen import Module, inline_test, read_statements
+from .codegen import Module, inline_test, inline_tests
 from .errors import ConditionError, Location, attribute_step, item_step, type_label
 from .logic import all_of, negate
 from .paths import Check, parse_path
-from .values import ARRAY_TYPES, is_number, literal_check
+from .values import ARRAY_TYPES, is_number, literal_check, membership_sets
 
 #: How deeply conditions and the values in them may nest.
 MAX_DEPTH = 32
+
+# The largest $or, $nor or $not inlined into the function of the condition around it, in
+# entries and list items (see _weight).
+_INLINE_LIMIT = 12
 
 #: Operators that combine conditions, used beside attribute paths.
 LOGICAL_OPERATORS = frozenset({"$and", "$or", "$nor", "$not"})
@@ -86,6 +90,9 @@ def _entry(
     if key in _CONDITION_KEYS:
         return _logical(module, key, value, location, depth, paths)
     if key == "$not":
+        if _is_small(value):
+            prelude, passes = _inline(module, value, (*location, key), depth + 1, paths)
+            return [(prelude, f"not {passes}")]
         negated = condition_check(value, (*location, key), depth + 1, paths)
         return [([], f"not {module.bind(negated)}(a)")]
     if key in VALUE_OPERATORS:
@@ -99,9 +106,8 @@ def _entry(
     if steps is None:
         raise ConditionError(here, "an attribute path needs a name between every dot")
     paths.add(key)
-    variable = module.fresh()
-    test = _value_test(module, value, here, depth + 1, variable)
-    return [(read_statements(module, steps, variable), test)]
+    prelude, variable = module.read(key, steps)
+    return [(prelude, _value_test(module, value, here, depth + 1, variable))]
 
 
 def _logical(
@@ -118,14 +124,63 @@ def _logical(
             for item, place in zip(value, places, strict=True)
             for test in _tests(module, item, place, depth + 1, paths)
         ]
-    # Each entry is a function of its own: $or and $nor need a result per entry.
-    calls = [
-        f"{module.bind(condition_check(item, place, depth + 1, paths))}(a)"
-        for item, place in zip(value, places, strict=True)
-    ]
+    prelude: list[str] = []
+    if _is_small(value):
+        # Small entries become one expression, reading all their paths first.
+        alternatives = []
+        for item, place in zip(value, places, strict=True):
+            reads, alternative = _inline(module, item, place, depth + 1, paths)
+            prelude += reads
+            alternatives.append(alternative)
+    else:
+        # Each entry is a function of its own, which reads its paths only if it is reached.
+        alternatives = [
+            f"{module.bind(condition_check(item, place, depth + 1, paths))}(a)"
+            for item, place in zip(value, places, strict=True)
+        ]
     # An empty $or passes, like an empty $and; so an empty $nor fails.
-    passes = f"({' or '.join(calls)})" if calls else "True"
-    return [([], passes if op == "$or" else f"not {passes}")]
+    passes = f"({' or '.join(alternatives)})" if alternatives else "True"
+    return [(prelude, passes if op == "$or" else f"not {passes}")]
+
+
+def _inline(
+    module: Module, condition: Any, location: Location, depth: int, paths: set[str]
+) -> Test:
+    """A condition as one test, which reads all of the paths in it before testing them."""
+    tests = _tests(module, condition, location, depth, paths)
+    prelude = [line for statements, _ in tests for line in statements]
+    passes = " and ".join(test for _, test in tests)
+    return prelude, f"({passes or 'True'})"
+
+
+def _is_small(condition: Any) -> bool:
+    """Whether a condition (or list of conditions) is small enough to inline.
+
+    Reading the paths of a small condition eagerly costs less than calling a function; a
+    large one is not inlined, so that it stays lazy and its expression stays shallow.
+    """
+    return _weight(condition, _INLINE_LIMIT) <= _INLINE_LIMIT
+
+
+def _weight(condition: Any, limit: int) -> int:
+    """Count the entries and list items of a condition, stopping once over ``limit``.
+
+    Anything that is not a condition object or a list of them counts as over the limit, so
+    that it is compiled (and reported if invalid) the general way.
+    """
+    if isinstance(condition, Mapping):
+        # Whatever is under an attribute path counts as one test.
+        nested = [value for key, value in condition.items() if key in LOGICAL_OPERATORS]
+    elif isinstance(condition, list):
+        nested = condition
+    else:
+        return limit + 1
+    total = len(condition)
+    for item in nested:
+        if total > limit:
+            break
+        total += _weight(item, limit - total)
+    return total
 
 
 def _value_test(module: Module, value: Any, location: Location, depth: int, variable: str) -> str:
@@ -133,10 +188,10 @@ def _value_test(module: Module, value: Any, location: Location, depth: int, vari
     _enter(location, depth)
     if _is_operator_object(value):
         tests = [
-            inline_test(module, op, operand, variable, module.bind(check))
+            (op, operand, module.bind(check))
             for op, operand, check in _operators(value, location, depth)
         ]
-        return " and ".join(tests) or "True"
+        return inline_tests(module, tests, variable)
     _check_literal(value, location, depth)
     check = module.bind(literal_check(value))
     if is_scalar(value):
@@ -241,12 +296,55 @@ def _elem_match(operand: Any, location: Location, depth: int) -> Check:
     # paths it reads are not attribute paths and are not reported.
     if _is_operator_object(operand) and _CONDITION_KEYS.isdisjoint(operand):
         inner = _value(operand, location, depth + 1)
+        sets = _element_sets(operand)
+        if sets is not None:
+            return _scalar_elem_match(*sets, inner)
     else:
         inner = condition_check(operand, location, depth + 1, set())
 
     def check(value: Any) -> bool:
         if not isinstance(value, ARRAY_TYPES):
             return False
-        return any(inner(element) for element in value if element is not None)
+        for element in value:  # noqa: SIM110 (a loop is cheaper than any() over a generator)
+            if element is not None and inner(element):
+                return True
+        return False
+
+    return check
+
+
+def _element_sets(operand: Mapping[str, Any]) -> tuple[frozenset[Any], frozenset[Any]] | None:
+    """For ``{"$eq": scalar}`` or ``{"$in": [scalars]}`` (already validated), the strings and
+    the numbers an element of exactly type ``str``, or ``int`` or ``float``, must be in."""
+    if len(operand) != 1:
+        return None
+    ((op, expected),) = operand.items()
+    if op == "$in":
+        return membership_sets(expected, insensitive=False)
+    if op == "$eq" and isinstance(expected, str):
+        return frozenset({expected}), frozenset()
+    # NaN equals nothing, while a set holding it would find the very same object.
+    if op == "$eq" and is_number(expected) and expected == expected:
+        return frozenset(), frozenset({expected})
+    return None
+
+
+def _scalar_elem_match(strings: frozenset[Any], numbers: frozenset[Any], inner: Check) -> Check:
+    """``$elemMatch`` of a scalar test: set lookups for exact strings and numbers."""
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, ARRAY_TYPES):
+            return False
+        for element in value:
+            kind = type(element)
+            if kind is str:
+                if element in strings:
+                    return True
+            elif kind is int or kind is float:
+                if element in numbers:
+                    return True
+            elif element is not None and inner(element):
+                return True
+        return False
 
     return check

@@ -11,6 +11,7 @@ inline (see :mod:`personalize.rules.codegen`) and fall back on :func:`read_path`
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,7 +38,9 @@ def parse_path(path: str) -> tuple[Step, ...] | None:
     segments = path.split(".")
     if not all(segments):
         return None
-    return tuple((segment, _array_index(segment)) for segment in segments)
+    # Interned like the keys of most attribute dicts, so that looking them up is an identity
+    # test, and shared by every condition that reads them.
+    return tuple((sys.intern(segment), _array_index(segment)) for segment in segments)
 
 
 def _array_index(segment: str) -> int:

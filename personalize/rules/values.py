@@ -249,17 +249,35 @@ def _any_element_in(value: Any, scalar_in: Check) -> bool:
     return False
 
 
-def _scalar_membership(items: list[Any], insensitive: bool) -> Check:
+def membership_sets(items: list[Any], insensitive: bool) -> tuple[frozenset[Any], frozenset[Any]]:
+    """The sets that :func:`membership_check` looks strings and numbers up in.
+
+    A value of exactly type ``str`` is in the list when it (lowered, if ``insensitive``) is in
+    the first set; a value of exactly type ``int`` or ``float`` when it is in the second.
+
+    Args:
+        items: Scalars, already validated.
+        insensitive: Whether strings compare ignoring case.
+
+    Returns:
+        ``(strings, numbers)``; the strings are lowered if ``insensitive``.
+    """
     strings = frozenset(item for item in items if isinstance(item, str))
     numbers = frozenset(item for item in items if is_number(item))
+    if insensitive:
+        strings = frozenset(item.lower() for item in strings)
+    return strings, numbers
+
+
+def _scalar_membership(items: list[Any], insensitive: bool) -> Check:
+    strings, numbers = membership_sets(items, insensitive)
     booleans = frozenset(item for item in items if isinstance(item, bool))
     has_null = any(item is None for item in items)
     if insensitive:
-        folded = frozenset(item.lower() for item in strings)
 
         def folded_in(value: Any) -> bool:
             if isinstance(value, str):
-                return value.lower() in folded
+                return value.lower() in strings
             return _other_in(value, numbers, booleans, has_null)
 
         return folded_in

@@ -96,16 +96,32 @@ def test_long_paths_through_arrays() -> None:
 def test_inline_tests_fall_back_on_the_operator_closure() -> None:
     module = Module()
 
-    assert inline_test(module, "$regex", "^a", "_v1", "_k9") == "_k9(_v1)"
-    assert inline_test(module, "$in", ["a", 1], "_v1", "_k9") == "_k9(_v1)"
+    assert inline_test(module, "$regex", "^a", "_v1", "_k9") == (
+        "(_k0(_v1) is not None if type(_v1) is str else _k9(_v1))"
+    )
     assert inline_test(module, "$in", ["a"], "_v1", "_k9") == (
-        "(_v1 in _k0 if type(_v1) is str else _k9(_v1))"
+        "(_v1 in _k1 if type(_v1) is str else _k9(_v1))"
     )
     assert inline_test(module, "$gte", 6, "_v1", "_k9") == (
-        "(_v1 >= _k1 if type(_v1) in _NUMBER else _k9(_v1))"
+        "(_v1 >= _k2 if type(_v1) in _NUMBER else _k9(_v1))"
     )
-    assert inline_test(module, "$eq", None, "_v1", "_k9") == "_v1 is _k2"
+    assert inline_test(module, "$eq", None, "_v1", "_k9") == "_v1 is _k3"
     assert inline_test(module, "$exists", False, "_v1", "_k9") == "_v1 is None"
+    assert inline_test(module, "$in", ["a", 1], "_v1", "_k9") == (
+        "(_v1 in _k4 if type(_v1) is str else _v1 in _k5 if type(_v1) in _NUMBER else _k9(_v1))"
+    )
+    assert inline_test(module, "$nini", ["A"], "_v1", "_k9") == (
+        "(_v1.lower() not in _k6 if type(_v1) is str else _k9(_v1))"
+    )
+    assert inline_test(module, "$lt", "11:00", "_v1", "_k9") == (
+        "(_v1 < _k7 if type(_v1) is str else _k9(_v1))"
+    )
+    # Only code points of ASCII strings are sure to order like UTF-16 code units.
+    assert inline_test(module, "$lt", "é", "_v1", "_k9") == "_k9(_v1)"
+    assert inline_test(module, "$vgt", "1.2", "_v1", "_k9") == "_k9(_v1)"
+    assert inline_test(module, "$in", [True, None], "_v1", "_k9") == (
+        "(_v1 in _k8 if type(_v1) is str else _k9(_v1))"
+    )
 
 
 class Text(str):
@@ -138,3 +154,18 @@ def test_wide_or_and_deep_nesting_compile() -> None:
     assert wide({"a": {"b2999": 2998}}) is False
     assert nested({"x": 1}) is True
     assert nested({"x": 2}) is False
+
+
+def test_the_module_documentation_shows_the_generated_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    documented = codegen.__doc__ or ""
+    example = documented.split("(long lines wrapped here)::")[1].split("and ``_make``")[0]
+    condition = {
+        "geo.country": {"$in": ["DE", "AT"]},
+        "$or": [{"geo.city": "Wien"}, {"time.hour": {"$gte": 6, "$lt": 11}}],
+    }
+
+    source = _source_of(condition, monkeypatch)
+
+    assert "".join(example.split()) == "".join(source.split())
