@@ -30,7 +30,7 @@ from personalize.signals.network import parse_trusted_networks
 DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": [],
     "GEOIP_PATH": None,
-    "GEO_PROVIDER": "personalize.signals.geo.GeoIP2Provider",
+    "GEO_PROVIDER": "personalize.signals.geoip.GeoIP2Provider",
     "USER_FIELDS": [],
     "TIMEZONE_COOKIE": "pz_tz",
     "ATTRIBUTION_COOKIE": "pz_attr",
@@ -95,7 +95,7 @@ class PersonalizeSettings:
     @cached_property
     def geo_provider(self) -> Any:
         """The geo provider instance built from ``GEO_PROVIDER`` and ``GEOIP_PATH``."""
-        from personalize.signals.geo import GeoIP2Provider, NullGeoProvider
+        from personalize.signals.geoip import GeoIP2Provider, NullGeoProvider
 
         try:
             provider_class = import_string(self.GEO_PROVIDER)

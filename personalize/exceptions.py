@@ -16,7 +16,7 @@ attribute and is logged at debug level.
 from __future__ import annotations
 
 from personalize.rules import ConditionError
-from personalize.signals.geo import GeoDatabaseError
+from personalize.signals.geoip import GeoDatabaseError
 
 
 class PersonalizeError(Exception):

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from personalize.checks import check_settings
 from personalize.conf import personalize_settings
-from personalize.signals.geo import GeoIP2Provider, NullGeoProvider
+from personalize.signals.geoip import GeoIP2Provider, NullGeoProvider
 from tests.mmdb import build_city_database
 
 

@@ -9,15 +9,17 @@ from personalize.signals.geo import (
     CONTINENTS,
     EMPTY_GEO,
     GEO_KEYS,
+    continent_for,
+    geo_from_headers,
+    normalize_geo,
+    resolve_geo,
+)
+from personalize.signals.geoip import (
     BaseGeoProvider,
     GeoDatabaseError,
     GeoIP2Provider,
     InMemoryGeoProvider,
     NullGeoProvider,
-    continent_for,
-    geo_from_headers,
-    normalize_geo,
-    resolve_geo,
 )
 from personalize.signals.network import parse_trusted_networks
 from tests.mmdb import build_city_database, build_country_database, build_database
