@@ -19,8 +19,8 @@ attribution they already stored.
 
 The channel follows Google Analytics 4's default channel group for manual traffic, rule by
 rule and in the same order, with channel names in snake_case (see :data:`CHANNELS`). Source
-categories (search, social, video, shopping) come from the lists in ``personalize/data`` and
-can be extended with :func:`extend_source_category`.
+categories (search, social, video, shopping) come from :mod:`personalize.signals.sources`;
+:func:`source_in_category` and :func:`extend_source_category` are re-exported from there.
 
 Source and medium are returned lower-cased, because GA4 matches them without regard to case
 and segment conditions should too; campaign, term and content keep their case. Every value
@@ -32,11 +32,16 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
-from importlib import resources
+from collections.abc import Callable, Collection, Mapping
 from typing import Final, NamedTuple
 from urllib.parse import urlsplit
+
+from personalize.signals.sources import (
+    SOURCE_CATEGORIES,
+    extend_source_category,
+    source_in_category,
+    source_label,
+)
 
 __all__ = [
     "CHANNELS",
@@ -77,9 +82,6 @@ CHANNELS: Final = (
 #: The keys of every dict :func:`classify_referral` returns.
 REFERRAL_KEYS: Final = ("channel", "source", "medium", "campaign", "term", "content", "host")
 
-#: Source categories, each loaded from ``personalize/data/<category>.txt``.
-SOURCE_CATEGORIES: Final = ("search", "social", "video", "shopping")
-
 #: Longest value kept from a query parameter or referrer host.
 MAX_VALUE_LENGTH: Final = 200
 
@@ -89,15 +91,6 @@ DIRECT: Final = ("(direct)", "(none)")
 # Referrers longer than any browser sends are cut before parsing to bound the work.
 _MAX_REFERER_LENGTH: Final = 4096
 _REFERER_SCHEMES: Final = frozenset({"http", "https", "android-app"})
-_HOST_PREFIXES: Final = ("www.", "m.", "l.", "lm.")
-# Second-level labels under which ccTLDs register names (google.co.uk, yandex.com.tr).
-_SECOND_LEVELS: Final = frozenset(
-    {"co", "com", "net", "org", "ac", "edu", "gov", "gob", "ne", "or", "go", "ltd", "plc"}
-)
-# Parent domains tried per host; real hosts are far shallower.
-_MAX_LABELS: Final = 8
-# Bare names this short match only as a source value: "ig" must not claim ig.com.
-_MIN_NAME_LENGTH: Final = 3
 
 _PAID_CLICK_IDS: Final = (
     ("gclid", "google", "cpc"),
@@ -126,13 +119,6 @@ _EMAIL_VALUES: Final = frozenset({"email", "e-mail", "e_mail", "e mail"})
 _CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-class _Category(NamedTuple):
-    """One source category: bare names and hosts, each mapped to the label to report."""
-
-    names: dict[str, str]
-    hosts: dict[str, str]
-
-
 class _Tags(NamedTuple):
     source: str | None
     medium: str | None
@@ -152,10 +138,6 @@ class _Traits(NamedTuple):
     social: bool
     video: bool
     shopping: bool
-
-
-_categories: dict[str, _Category] = {}
-_categories_lock = threading.Lock()
 
 
 def classify_referral(
@@ -229,45 +211,6 @@ def default_channel(source: str, medium: str, campaign: str | None = None) -> st
     return "unassigned"
 
 
-def source_in_category(source: str, category: str) -> bool:
-    """Tell whether a source value or host belongs to a source category.
-
-    Args:
-        source: A source value (``"facebook"``, ``"ig"``) or a host name
-            (``"l.facebook.com"``, ``"www.google.co.uk"``); case is ignored.
-        category: One of :data:`SOURCE_CATEGORIES`.
-
-    Returns:
-        True when the source matches an entry of the category's list.
-
-    Raises:
-        KeyError: If ``category`` is not one of :data:`SOURCE_CATEGORIES`.
-    """
-    return _lookup(source.lower(), _load_categories()[category]) is not None
-
-
-def extend_source_category(category: str, entries: Iterable[str]) -> None:
-    """Add entries to a source category for the rest of the process.
-
-    Entries follow the format of the bundled lists: a bare name (``"mastodon"``) matches
-    that source value and the name on any top-level domain, a host (``"social.example"``)
-    matches itself and its subdomains, and ``"entry = label"`` sets the source reported
-    for a search engine. Call it once at start-up, for example from an ``AppConfig.ready``.
-
-    Args:
-        category: One of :data:`SOURCE_CATEGORIES`.
-        entries: Lines in the list format; blank lines and ``#`` comments are skipped.
-
-    Raises:
-        KeyError: If ``category`` is not one of :data:`SOURCE_CATEGORIES`.
-    """
-    current = _load_categories()[category]
-    added = _parse_entries(entries)
-    merged = _Category({**current.names, **added.names}, {**current.hosts, **added.hosts})
-    with _categories_lock:
-        _categories[category] = merged
-
-
 # -- attribution --------------------------------------------------------------------------
 
 
@@ -313,7 +256,7 @@ def _click_id_origin(
 
 
 def _referer_origin(host: str) -> tuple[str, str]:
-    engine = _lookup(host, _load_categories()["search"])
+    engine = source_label(host, "search")
     if engine is not None:
         return engine, "organic"
     return _strip_www(host), "referral"
@@ -372,68 +315,6 @@ def _normalise_own_host(value: object) -> str:
 
 def _strip_www(host: str) -> str:
     return host[4:] if host.startswith("www.") and host.count(".") >= 2 else host
-
-
-def _strip_prefix(host: str) -> str:
-    for prefix in _HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            return host[len(prefix) :]
-    return host
-
-
-def _registrable_name(labels: list[str]) -> str | None:
-    """The label in front of the public suffix, when nothing stands in front of it."""
-    suffix = 1
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVELS:
-        suffix = 2
-    return labels[0] if len(labels) == suffix + 1 else None
-
-
-def _lookup(value: str, category: _Category) -> str | None:
-    """The label of the entry ``value`` matches, or None."""
-    if "." not in value or " " in value:
-        return category.names.get(value)
-    host = _strip_prefix(value)
-    labels = host.split(".")[-_MAX_LABELS:]
-    for start in range(len(labels) - 1):
-        label = category.hosts.get(".".join(labels[start:]))
-        if label is not None:
-            return label
-    name = _registrable_name(labels)
-    if name is not None and len(name) >= _MIN_NAME_LENGTH:
-        return category.names.get(name)
-    return None
-
-
-# -- source lists -------------------------------------------------------------------------
-
-
-def _load_categories() -> dict[str, _Category]:
-    if len(_categories) == len(SOURCE_CATEGORIES):
-        return _categories
-    with _categories_lock:
-        for category in SOURCE_CATEGORIES:
-            if category not in _categories:
-                _categories[category] = _read_category(category)
-    return _categories
-
-
-def _read_category(category: str) -> _Category:
-    path = resources.files("personalize").joinpath(f"data/{category}.txt")
-    return _parse_entries(path.read_text("utf-8").splitlines())
-
-
-def _parse_entries(lines: Iterable[str]) -> _Category:
-    names: dict[str, str] = {}
-    hosts: dict[str, str] = {}
-    for line in lines:
-        entry, _, label = line.partition("#")[0].partition("=")
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        target = hosts if "." in entry else names
-        target[entry] = label.strip().lower() or entry
-    return _Category(names, hosts)
 
 
 # -- channel rules ------------------------------------------------------------------------

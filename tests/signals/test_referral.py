@@ -4,16 +4,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from personalize.signals import referral
+from personalize.signals import referral, sources
 from personalize.signals.referral import (
     CHANNELS,
     MAX_VALUE_LENGTH,
     REFERRAL_KEYS,
-    SOURCE_CATEGORIES,
     classify_referral,
     default_channel,
+)
+from personalize.signals.sources import (
+    SOURCE_CATEGORIES,
     extend_source_category,
     source_in_category,
+    source_label,
 )
 
 OWN = ("example.com",)
@@ -488,6 +491,28 @@ def test_source_in_category(source, category, expected):
     assert source_in_category(source, category) is expected
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("search.brave.com", "brave"),
+        ("UK.Search.Yahoo.com", "yahoo"),
+        ("www.google.co.uk", "google"),
+        ("example.com", None),
+    ],
+)
+def test_source_label(source, expected):
+    assert source_label(source, "search") == expected
+
+
+def test_referral_reexports_the_source_category_api():
+    assert referral.source_in_category is source_in_category
+    assert referral.extend_source_category is extend_source_category
+    assert referral.SOURCE_CATEGORIES is SOURCE_CATEGORIES
+    assert {"SOURCE_CATEGORIES", "extend_source_category", "source_in_category"} <= set(
+        referral.__all__
+    )
+
+
 def test_unknown_category_raises():
     with pytest.raises(KeyError, match="podcasts"):
         source_in_category("spotify", "podcasts")
@@ -495,7 +520,7 @@ def test_unknown_category_raises():
 
 def test_extend_source_category(monkeypatch):
     source_in_category("google", "social")  # make sure the bundled lists are loaded
-    monkeypatch.setitem(referral._categories, "social", referral._categories["social"])
+    monkeypatch.setitem(sources._categories, "social", sources._categories["social"])
     extend_source_category("social", ["# a comment", "", "fediverse", "social.example.org"])
 
     assert source_in_category("fediverse", "social") is True
@@ -509,7 +534,7 @@ def test_extend_source_category(monkeypatch):
 
 def test_extend_search_category_names_the_engine(monkeypatch):
     source_in_category("google", "search")
-    monkeypatch.setitem(referral._categories, "search", referral._categories["search"])
+    monkeypatch.setitem(sources._categories, "search", sources._categories["search"])
     extend_source_category("search", ["find.example.net = finder"])
 
     assert classify_referral({}, "https://find.example.net/?q=x") == attribution(
