@@ -1,30 +1,36 @@
-"""The "View as segment" entry of the Wagtail userbar on live pages (editors only)."""
+"""The "View as" entries of the Wagtail userbar on live pages (editors only)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from wagtail.admin.userbar import BaseItem
 
 from personalize.middleware import VIEW_AS_PARAMETER
 from personalize.registry import current_segments
 
 
-class ViewAsSegmentItem(BaseItem):
-    """Links that reload the live page as each segment's visitor would see it."""
+class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
+    """Links that reload the live page as each segment's visitor would see it.
+
+    Works with both userbar APIs: ``render_html(parent_context)`` (Wagtail 8) and
+    ``render(request)`` (Wagtail 7).
+    """
 
     template_name = "personalize/userbar/view_as.html"
+    template = template_name
 
     def __init__(self, page: Any) -> None:
         self.page = page
 
-    def get_context_data(self, parent_context: Any) -> dict[str, Any]:
-        context: dict[str, Any] = super().get_context_data(parent_context)
-        request = context["request"]
+    def choices(self, request: HttpRequest) -> list[dict[str, Any]]:
+        """One entry per audience: the editor, the default visitor, each live segment."""
         current = request.GET.get(VIEW_AS_PARAMETER, "")
         base = request.path
-        context["choices"] = [
+        return [
             {"label": "View as me", "url": base, "active": not current, "icon": "user"},
             {
                 "label": "View as default visitor",
@@ -42,12 +48,19 @@ class ViewAsSegmentItem(BaseItem):
                 for segment in current_segments().segments
             ),
         ]
-        return context
 
-    def render_html(self, parent_context: Any) -> str:
-        request = parent_context.get("request")
+    def _render(self, request: HttpRequest | None) -> str:
         if request is None or not self.page.id or getattr(request, "is_preview", False):
             return ""
         if not self.page.permissions_for_user(request.user).can_edit():
             return ""
-        return str(super().render_html(parent_context))
+        context = {"self": self, "request": request, "choices": self.choices(request)}
+        return render_to_string(self.template_name, context, request=request)
+
+    def render_html(self, parent_context: Any) -> str:
+        """Wagtail 8 userbar API."""
+        return self._render(parent_context.get("request"))
+
+    def render(self, request: HttpRequest) -> str:
+        """Wagtail 7 userbar API."""
+        return self._render(request)
