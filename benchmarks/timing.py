@@ -44,3 +44,19 @@ def interleaved(
         ratios = [a / b for a, b in zip(samples[name], samples[baseline], strict=True)]
         result[f"{name}/{baseline}"] = statistics.median(ratios)
     return result
+
+
+def count_queries(call: Callable[[], object]) -> int:
+    """How many SQL statements ``call`` runs (counted at the database wrapper)."""
+    from django.db import connection
+
+    count = 0
+
+    def counter(execute: Callable[..., object], *args: object) -> object:
+        nonlocal count
+        count += 1
+        return execute(*args)
+
+    with connection.execute_wrapper(counter):
+        call()
+    return count
