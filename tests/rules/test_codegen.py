@@ -9,6 +9,8 @@ import pytest
 from personalize.rules import codegen, compile_condition
 from personalize.rules.codegen import Module, inline_test
 
+from .helpers import source_of
+
 HOSTILE = [
     "'); import os; os.system('true') #",
     '"""',
@@ -29,25 +31,10 @@ def test_condition_text_is_data_never_code(text: str, monkeypatch: pytest.Monkey
     assert compiled({key: text, "x": text, "y": "other"}) is True
     assert compiled({key: text + "!", "x": text, "y": "other"}) is False
     assert compiled.paths == {key, "x", "y"}
-    source = _source_of(condition, monkeypatch)
+    source = source_of(condition, monkeypatch)
     assert "def _make(" in source
     assert text not in source
     assert key not in source
-
-
-def _source_of(condition: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
-    """The source generated for a condition, recorded on its way to the compiler."""
-    sources: list[str] = []
-    factory = codegen._factory
-
-    def record(source: str) -> Any:
-        sources.append(source)
-        return factory(source)
-
-    monkeypatch.setattr(codegen, "_factory", record)
-    compile_condition(condition)
-    monkeypatch.undo()
-    return "\n".join(sources)
 
 
 def test_conditions_of_the_same_shape_share_their_code() -> None:
@@ -166,6 +153,6 @@ def test_the_module_documentation_shows_the_generated_source(
         "$or": [{"geo.city": "Wien"}, {"time.hour": {"$gte": 6, "$lt": 11}}],
     }
 
-    source = _source_of(condition, monkeypatch)
+    source = source_of(condition, monkeypatch)
 
     assert "".join(example.split()) == "".join(source.split())

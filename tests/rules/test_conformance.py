@@ -11,11 +11,12 @@ import itertools
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from personalize.rules import compile_condition
 
+from .helpers import DIFFERENTIAL
 from .strategies import ATTRIBUTES, SCALARS, json_values, valid_conditions, value_conditions
 
 growthbook_core = pytest.importorskip("growthbook.core")
@@ -189,14 +190,6 @@ def test_the_cases_are_not_trivial() -> None:
     for condition in CONDITIONS[len(CONSTANT) :]:
         results = {growthbook(condition, visitor) for visitor in VISITORS}
         assert results == {True, False}, condition
-
-
-DIFFERENTIAL = settings(
-    max_examples=400,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
 
 
 @DIFFERENTIAL

@@ -22,10 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalize.rules import ConditionError, codegen, compile_condition
+from personalize.rules import ConditionError, compile_condition
 from personalize.rules.checks import BUILDERS
 from personalize.rules.errors import ROOT
 
+from .helpers import DIFFERENTIAL, source_of
 from .strategies import SCALARS, json_values
 
 
@@ -53,21 +54,6 @@ def passes(condition: Any, value: Any) -> bool:
 def closure(op: str, operand: Any) -> Callable[[Any], bool]:
     """The operator's general test, which the inline tests must agree with."""
     return BUILDERS[op](op, operand, ROOT)
-
-
-def source_of(condition: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
-    """The source generated for a condition (and any function nested in it)."""
-    sources: list[str] = []
-    factory = codegen._factory
-
-    def record(source: str) -> Any:
-        sources.append(source)
-        return factory(source)
-
-    monkeypatch.setattr(codegen, "_factory", record)
-    compile_condition(condition)
-    monkeypatch.undo()
-    return "\n".join(sources)
 
 
 # Values for the exactness checks: each JSON type, the numbers and booleans that Python
@@ -745,12 +731,6 @@ _ATTRIBUTES = st.fixed_dictionaries(
             _VALUES,
         ),
     },
-)
-DIFFERENTIAL = settings(
-    max_examples=400,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
 
