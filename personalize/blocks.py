@@ -127,10 +127,6 @@ def _visitor(context: Any) -> Any:
     return visitor if visitor is not None else current_visitor()
 
 
-def _stream_api(stream_block: blocks.StreamBlock, value: Any, context: Any) -> Any:
-    return stream_block.get_api_representation(value, context=context)
-
-
 class VariantBlock(blocks.StructBlock):
     """One variant: the segments it is for and its content."""
 
@@ -218,7 +214,7 @@ class PersonalizedBlock(blocks.StructBlock):
         return {
             "variant": decision.label if decision.index is not None else None,
             "reason": decision.reason,
-            "content": _stream_api(stream, content, context),
+            "content": stream.get_api_representation(content, context=context),
         }
 
     def get_searchable_content(self, value: Any) -> list[str]:
@@ -331,7 +327,7 @@ class GatedBlock(blocks.StructBlock):
         }
         if not decision.locked:
             stream = self.child_blocks["content"]
-            representation["content"] = _stream_api(stream, value["content"], context)
+            representation["content"] = stream.get_api_representation(value["content"], context)
         return representation
 
     def get_searchable_content(self, value: Any) -> list[str]:
