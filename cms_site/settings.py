@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "cms_site.home",
     "personalize",
     "wagtail.api.v2",
+    "graphene_django",
     "rest_framework",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -145,6 +146,8 @@ PERSONALIZE = {
 
 # The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes
 # from CDN headers, which DemoCdnMiddleware can simulate.
+GRAPHENE = {"SCHEMA": "cms_site.schema.schema"}
+
 SILENCED_SYSTEM_CHECKS = ["personalize.W001"]
 
 LOGGING = {

@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms_site.api import api_router
 from cms_site.home.views import register, simulate_country
+from personalize.graphql.views import PersonalizeGraphQLView
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", register, name="register"),
     path("api/v2/", api_router.urls),
+    path("graphql/", PersonalizeGraphQLView.as_view(graphiql=settings.DEBUG), name="graphql"),
     path("personalize/", include("personalize.urls")),
     path("demo/country/", simulate_country, name="demo-country"),
 ]

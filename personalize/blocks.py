@@ -115,13 +115,29 @@ def _fallback_url() -> str:
     return str(resolve_url(target))
 
 
+def _next_path(context: Any) -> str | None:
+    """Where the visitor should come back to: the page (headless) or the current request."""
+    if context and hasattr(context, "get") and context.get("next_path"):
+        return str(context.get("next_path"))
+    request = context.get("request") if context and hasattr(context, "get") else None
+    if request is None:
+        visitor = current_visitor()
+        request = visitor.request if visitor is not None else None
+    return request.get_full_path() if request is not None else None
+
+
 def _visitor(context: Any) -> Any:
-    """``request.visitor`` from a template or API context, else the current request's visitor.
+    """The visitor a block decides for.
+
+    In order: an explicit ``visitor`` in the context (headless delivery), ``request.visitor``
+    from a template or API context, else the current request's visitor.
 
     ``{{ page.body }}`` renders blocks without a context; the middleware's per-request visitor
     still gives them the right decision. Outside a request there is none (default content,
     locked gates).
     """
+    if context and hasattr(context, "get") and context.get("visitor") is not None:
+        return context.get("visitor")
     request = context.get("request") if context and hasattr(context, "get") else None
     visitor = getattr(request, "visitor", None)
     return visitor if visitor is not None else current_visitor()
@@ -294,14 +310,11 @@ class GatedBlock(blocks.StructBlock):
     def cta_url(self, value: Any, context: Any = None) -> str:
         """The call to action's URL, with ``next`` pointing back at the current page."""
         target = _page_url(value["cta_page"]) or _fallback_url()
-        request = context.get("request") if context and hasattr(context, "get") else None
-        if request is None:
-            visitor = current_visitor()
-            request = visitor.request if visitor is not None else None
-        if request is None:
+        next_path = _next_path(context)
+        if next_path is None:
             return str(target)
         separator = "&" if "?" in target else "?"
-        return f"{target}{separator}{urlencode({'next': request.get_full_path()})}"
+        return f"{target}{separator}{urlencode({'next': next_path})}"
 
     def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(value, parent_context=parent_context)

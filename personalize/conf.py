@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "DEBUG_VIEW": None,
     "QUERY_PARAMETER_LIMIT": 50,
     "GATE_URL": None,
+    "FRONTEND_KEYS": [],
+    "GRAPHQL_MAX_DEPTH": 12,
+    "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
+    "GRAPHQL_INTROSPECTION": None,
 }
 
 

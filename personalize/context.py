@@ -8,10 +8,11 @@ so the rule engine and every delivery channel share one decision.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,7 +22,7 @@ from personalize.attribution import needs_refresh, read_attribution
 from personalize.conf import personalize_settings
 from personalize.signals.clock import local_time, pick_timezone
 from personalize.signals.device import device_from_headers
-from personalize.signals.geo import resolve_geo
+from personalize.signals.geo import normalize_geo, resolve_geo
 from personalize.signals.identity import user_attributes
 from personalize.signals.referral import classify_referral
 
@@ -75,8 +76,38 @@ class VisitorContext:
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class FrontendSignals:
+    """A visitor's signals relayed by a trusted front-end server (headless delivery).
+
+    A front end that renders pages calls the CMS with its own headers; it passes the visitor's
+    here instead. Only the request's own authentication says who the user is: these signals
+    never grant an identity.
+
+    Attributes:
+        country, region, city, timezone: where the visitor is (believed as from a trusted CDN).
+        user_agent: the visitor's ``User-Agent``.
+        referrer: the visitor's ``Referer``.
+        url: the URL the visitor asked for (its path and query give ``page.path`` and ``query``).
+        client_hints: ``Sec-CH-UA-*`` headers as ``(lower-case name, value)`` pairs.
+    """
+
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    timezone: str | None = None
+    user_agent: str | None = None
+    referrer: str | None = None
+    url: str | None = None
+    client_hints: tuple[tuple[str, str], ...] = ()
+
+
 def build_context(
-    request: HttpRequest, now: datetime | None = None, *, include_groups: bool = True
+    request: HttpRequest,
+    now: datetime | None = None,
+    *,
+    include_groups: bool = True,
+    signals: FrontendSignals | None = None,
 ) -> VisitorContext:
     """Turn a request into a :class:`VisitorContext`.
 
@@ -84,10 +115,14 @@ def build_context(
         request: the current request (headers, cookies, query and user are read).
         now: the current time (aware); defaults to ``datetime.now(UTC)``.
         include_groups: read the user's groups (one query); skipped when no segment needs them.
+        signals: a front end's relayed visitor signals, used instead of the request's own
+            headers, cookies and query (the user still comes from the request).
 
     Returns:
         The visitor context. Hostile or missing input gives ``None`` values, never an exception.
     """
+    if signals is not None:
+        return _context_from_signals(request, signals, now, include_groups)
     conf = personalize_settings
     headers = request.headers
     geo = resolve_geo(
@@ -111,19 +146,64 @@ def build_context(
     return VisitorContext(attributes=attributes, refresh_attribution=refresh)
 
 
+def _context_from_signals(
+    request: HttpRequest, signals: FrontendSignals, now: datetime | None, include_groups: bool
+) -> VisitorContext:
+    conf = personalize_settings
+    geo = normalize_geo(
+        {
+            "country": signals.country,
+            "region": signals.region,
+            "city": signals.city,
+            "timezone": signals.timezone,
+        }
+    )
+    zone = pick_timezone(geo.get("timezone"), None, settings.TIME_ZONE)
+    path, query = _split_url(signals.url)
+    referral = classify_referral(query, signals.referrer, own_hosts(request))
+    attributes: dict[str, Any] = {
+        "geo": geo,
+        "time": local_time(now or datetime.now(UTC), zone, settings.TIME_ZONE),
+        "device": device_from_headers(signals.user_agent, dict(signals.client_hints)),
+        "referral": referral if referral is not None else dict(_DIRECT),
+        "query": _bounded(query.items()),
+        "user": user_attributes(
+            getattr(request, "user", None), conf.user_fields, include_groups=include_groups
+        ),
+        "page": {"path": path, "locale": translation.get_language()},
+    }
+    return VisitorContext(attributes=attributes)
+
+
+def _split_url(url: str | None) -> tuple[str, dict[str, str]]:
+    """The path and query of a relayed URL (``"/"`` and nothing when unusable)."""
+    if not isinstance(url, str) or len(url) > 4096:
+        return "/", {}
+    try:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True, max_num_fields=100))
+    except ValueError:
+        return "/", {}
+    return (parts.path or "/")[: _MAX_QUERY_LENGTH * 10], query
+
+
+def _bounded(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    limit = personalize_settings.QUERY_PARAMETER_LIMIT
+    query: dict[str, str] = {}
+    for key, value in items:
+        if len(query) >= limit:
+            break
+        if len(key) <= _MAX_QUERY_LENGTH:
+            query[key] = value[:_MAX_QUERY_LENGTH]
+    return query
+
+
 def _client_hints(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: headers[name] for name in _CLIENT_HINTS if name in headers}
 
 
 def _query(request: HttpRequest) -> dict[str, str]:
-    limit = personalize_settings.QUERY_PARAMETER_LIMIT
-    query: dict[str, str] = {}
-    for key in request.GET:
-        if len(query) >= limit:
-            break
-        if len(key) <= _MAX_QUERY_LENGTH:
-            query[key] = request.GET.get(key, "")[:_MAX_QUERY_LENGTH]
-    return query
+    return _bounded((key, request.GET.get(key, "")) for key in request.GET)
 
 
 def own_hosts(request: HttpRequest) -> tuple[str, ...]:

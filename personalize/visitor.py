@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from personalize.context import VisitorContext, build_context
+from personalize.context import FrontendSignals, VisitorContext, build_context
 from personalize.registry import current_segments
 from personalize.segments import CompiledSegment, SegmentSet
 
@@ -34,6 +34,7 @@ class Visitor:
         now: the time to evaluate at (defaults to the current time).
         as_segments: force the visitor into exactly these live segments (previews and the
             editors' "view as segment"); signals are still read for the attributes.
+        signals: a trusted front end's relayed visitor signals (headless delivery).
     """
 
     def __init__(
@@ -42,9 +43,11 @@ class Visitor:
         now: datetime | None = None,
         *,
         as_segments: frozenset[int] | None = None,
+        signals: FrontendSignals | None = None,
     ) -> None:
         self._request = request
         self._now = now
+        self._signals = signals
         #: Segment ids forced by a preview or "view as", or None for a real visitor.
         self.as_segments = as_segments
         #: Set once anything in the request depended on who the visitor is.
@@ -59,7 +62,9 @@ class Visitor:
     def context(self) -> VisitorContext:
         """The visitor context (signals of this request)."""
         include_groups = self.segment_set.reads("user.groups")
-        return build_context(self._request, self._now, include_groups=include_groups)
+        return build_context(
+            self._request, self._now, include_groups=include_groups, signals=self._signals
+        )
 
     @property
     def attributes(self) -> Any:

@@ -35,3 +35,5 @@ TASKS = {
         "ENQUEUE_ON_COMMIT": False,
     }
 }
+
+PERSONALIZE["FRONTEND_KEYS"] = ["test-frontend-key"]  # noqa: F405

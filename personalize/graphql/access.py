@@ -1,0 +1,80 @@
+"""Who may relay visitor signals, and which visitor a GraphQL request resolves for."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.http import HttpRequest
+from graphql import GraphQLError
+
+from personalize.conf import personalize_settings
+from personalize.context import FrontendSignals
+from personalize.visitor import Visitor
+
+#: The header a trusted front-end server sends its key in.
+FRONTEND_KEY_HEADER = "X-Personalize-Frontend-Key"
+_MAX_TEXT = 1000
+
+
+def has_frontend_key(request: HttpRequest) -> bool:
+    """Whether the request carries one of ``PERSONALIZE["FRONTEND_KEYS"]`` (constant time)."""
+    given = request.headers.get(FRONTEND_KEY_HEADER, "")
+    if not given:
+        return False
+    given_bytes = given.encode("utf-8", "replace")
+    matches = [
+        hmac.compare_digest(given_bytes, str(key).encode("utf-8", "replace"))
+        for key in personalize_settings.FRONTEND_KEYS
+        if key
+    ]
+    return any(matches)
+
+
+def _text(value: Any) -> str | None:
+    return value[:_MAX_TEXT] if isinstance(value, str) and value else None
+
+
+def signals_from_input(data: Any) -> FrontendSignals:
+    """A ``VisitorInput`` argument as :class:`FrontendSignals` (bad values become unknowns)."""
+    hints = data.get("client_hints") or {}
+    client_hints = tuple(
+        sorted(
+            (str(name).lower()[:64], str(value)[:_MAX_TEXT])
+            for name, value in (hints.items() if isinstance(hints, dict) else [])
+            if isinstance(value, str | int | float)
+        )
+    )
+    return FrontendSignals(
+        country=_text(data.get("country")),
+        region=_text(data.get("region")),
+        city=_text(data.get("city")),
+        timezone=_text(data.get("timezone")),
+        user_agent=_text(data.get("user_agent")),
+        referrer=_text(data.get("referrer")),
+        url=_text(data.get("url")),
+        client_hints=client_hints,
+    )
+
+
+def visitor_for(info: Any, visitor_input: Any = None) -> Visitor:
+    """The visitor a resolver works for: the request's own, or one built from relayed signals.
+
+    Raises:
+        GraphQLError: relayed signals without a valid front-end key.
+    """
+    request = info.context
+    if visitor_input is None:
+        visitor = getattr(request, "visitor", None)
+        return visitor if visitor is not None else Visitor(request)
+    if not has_frontend_key(request):
+        raise GraphQLError(
+            f"The visitor argument needs a valid front-end key in the {FRONTEND_KEY_HEADER} "
+            "header (configure keys in PERSONALIZE['FRONTEND_KEYS'])."
+        )
+    cache = request.__dict__.setdefault("_personalize_relayed", {})
+    signals = signals_from_input(visitor_input)
+    if signals not in cache:
+        cache[signals] = Visitor(request, signals=signals)
+    visitor: Visitor = cache[signals]
+    return visitor

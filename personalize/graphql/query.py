@@ -1,0 +1,226 @@
+"""The ``Query`` mixin: pages, the visitor and a cache key, decided per visitor."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import graphene
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from graphql import GraphQLError
+from wagtail.fields import StreamField
+from wagtail.models import Page, Site
+
+from personalize.graphql.access import visitor_for
+from personalize.graphql.types import StreamFieldBlock, VisitorType, bound_blocks, to_json
+from personalize.pages import SEGMENT_MODE_PREFIX
+from personalize.registry import current_segments
+from personalize.visitor import Visitor
+
+
+class VisitorInput(graphene.InputObjectType):
+    """A visitor's signals, relayed by a trusted front-end server (needs its front-end key)."""
+
+    country = graphene.String(description='ISO 3166-1 alpha-2, e.g. "AT".')
+    region = graphene.String(description='ISO 3166-2, e.g. "AT-9" (or the subdivision "9").')
+    city = graphene.String()
+    timezone = graphene.String(description='IANA zone, e.g. "Europe/Vienna".')
+    user_agent = graphene.String()
+    referrer = graphene.String()
+    url = graphene.String(description="The URL the visitor asked for (path and query).")
+    client_hints = graphene.JSONString(description='e.g. {"sec-ch-ua-mobile": "?1"}')
+
+
+class PageType(graphene.ObjectType):
+    """A live, public page as this visitor gets it."""
+
+    id = graphene.ID(required=True)
+    title = graphene.String(required=True)
+    slug = graphene.String(required=True)
+    url = graphene.String()
+    path = graphene.String(required=True)
+    page_type = graphene.String(required=True)
+    locale = graphene.String()
+    last_published_at = graphene.DateTime()
+    seo_title = graphene.String()
+    search_description = graphene.String()
+    fields = graphene.JSONString(description="The page type's API fields, for this visitor.")
+    streamfield = graphene.List(
+        graphene.NonNull(StreamFieldBlock), name=graphene.String(required=True)
+    )
+
+    class Meta:
+        name = "Page"
+
+    def resolve_id(root: Any, info: Any) -> str:
+        return str(root.page.pk)
+
+    def resolve_title(root: Any, info: Any) -> str:
+        return str(root.page.title)
+
+    def resolve_slug(root: Any, info: Any) -> str:
+        return str(root.page.slug)
+
+    def resolve_url(root: Any, info: Any) -> str | None:
+        return root.page.get_url(request=info.context)
+
+    def resolve_path(root: Any, info: Any) -> str:
+        return str(root.path)
+
+    def resolve_page_type(root: Any, info: Any) -> str:
+        return f"{root.page._meta.app_label}.{type(root.page).__name__}"
+
+    def resolve_locale(root: Any, info: Any) -> str | None:
+        locale = getattr(root.page, "locale", None)
+        return locale.language_code if locale is not None else None
+
+    def resolve_last_published_at(root: Any, info: Any) -> Any:
+        return root.page.last_published_at
+
+    def resolve_seo_title(root: Any, info: Any) -> str:
+        return str(root.page.seo_title or "")
+
+    def resolve_search_description(root: Any, info: Any) -> str:
+        return str(root.page.search_description or "")
+
+    def resolve_fields(root: Any, info: Any) -> Any:
+        return to_json({name: root.api_value(name) for name in root.api_field_names()})
+
+    def resolve_streamfield(root: Any, info: Any, name: str) -> list[Any]:
+        if name not in root.stream_field_names():
+            raise GraphQLError(
+                f"{root.page._meta.label} has no API StreamField {name!r}; "
+                f"choose one of: {', '.join(root.stream_field_names()) or 'none'}."
+            )
+        return bound_blocks(getattr(root.page, name), root.context)
+
+
+class PageView:
+    """A page with the visitor it is delivered for."""
+
+    def __init__(self, page: Any, visitor: Visitor, request: Any) -> None:
+        self.page = page
+        self.path = page.url_path
+        url = page.get_url(request=request) or page.url_path
+        self.context = {"request": request, "visitor": visitor, "next_path": url}
+
+    def api_field_names(self) -> list[str]:
+        """The page type's ``api_fields`` (only those are ever exposed)."""
+        return [getattr(f, "name", f) for f in getattr(self.page, "api_fields", [])]
+
+    def stream_field_names(self) -> list[str]:
+        """API fields that are StreamFields."""
+        names = []
+        for name in self.api_field_names():
+            try:
+                field = self.page._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None  # api_fields may name properties
+            if isinstance(field, StreamField):
+                names.append(name)
+        return names
+
+    def api_value(self, name: str) -> Any:
+        """One API field's value for this visitor."""
+        value = getattr(self.page, name, None)
+        if name in self.stream_field_names():
+            stream_block = self.page._meta.get_field(name).stream_block
+            return stream_block.get_api_representation(value, self.context)
+        if isinstance(value, Model):
+            return value.pk
+        if callable(value):
+            return None
+        return value
+
+
+def _find_page(request: Any, path: str | None, page_id: str | None, site: str | None) -> Any:
+    pages = Page.objects.live().specific()
+    if page_id is not None:
+        try:
+            return pages.filter(pk=int(page_id)).first()
+        except (TypeError, ValueError):
+            raise GraphQLError(f"Invalid page id {page_id!r}: expected a number.") from None
+    if path is None:
+        raise GraphQLError("Give a page path or id.")
+    found = Site.objects.filter(hostname=site).first() if site else None
+    found = found or Site.find_for_request(request)
+    if found is None:
+        return None
+    parts = [part for part in str(path)[:2000].split("/") if part]
+    url_path = found.root_page.url_path + "".join(f"{part}/" for part in parts)
+    return pages.filter(url_path=url_path).first()
+
+
+def _viewable(page: Any, request: Any) -> bool:
+    return all(r.accept_request(request) for r in page.get_view_restrictions())
+
+
+def _preview_visitor(request: Any, page: Any, slug: str) -> Visitor:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not page.permissions_for_user(user).can_edit():
+        raise GraphQLError("previewSegment needs a logged-in user who may edit this page.")
+    if slug == "":
+        return Visitor(request, as_segments=frozenset())
+    segment = current_segments().get(slug.removeprefix(SEGMENT_MODE_PREFIX))
+    if segment is None:
+        raise GraphQLError(f"No live segment with the slug {slug!r}.")
+    return Visitor(request, as_segments=frozenset({segment.id}))
+
+
+def segment_key(visitor: Visitor) -> str:
+    """A short key for everything the visitor's decisions depend on.
+
+    The same segments, login state and groups give the same key, so a front end or CDN can cache
+    a personalized response per key; a change to any segment gives new keys.
+    """
+    live = visitor.segment_set
+    parts = [
+        str(live.version),
+        ",".join(str(i) for i in sorted(visitor.segment_ids)),
+        "1" if visitor.authenticated else "0",
+        ",".join(sorted(visitor.user_groups)) if visitor.authenticated else "",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+class Query(graphene.ObjectType):
+    """Mix into a site's root query: ``class Query(personalize.graphql.Query, ...)``."""
+
+    page = graphene.Field(
+        PageType,
+        path=graphene.String(),
+        id=graphene.ID(),
+        site=graphene.String(description="The site's hostname; defaults to the request's site."),
+        visitor=VisitorInput(),
+        preview_segment=graphene.String(
+            description="Editors only: the slug of a segment to see the page as ('' = default)."
+        ),
+    )
+    visitor = graphene.Field(VisitorType, required=True, visitor=VisitorInput())
+    segment_key = graphene.String(required=True, visitor=VisitorInput())
+
+    def resolve_page(
+        root: Any,
+        info: Any,
+        path: str | None = None,
+        id: str | None = None,  # noqa: A002 - the argument's public name
+        site: str | None = None,
+        visitor: Any = None,
+        preview_segment: str | None = None,
+    ) -> PageView | None:
+        request = info.context
+        page = _find_page(request, path, id, site)
+        if page is None or not _viewable(page, request):
+            return None
+        if preview_segment is not None:
+            chosen = _preview_visitor(request, page, preview_segment)
+        else:
+            chosen = visitor_for(info, visitor)
+        return PageView(page, chosen, request)
+
+    def resolve_visitor(root: Any, info: Any, visitor: Any = None) -> Visitor:
+        return visitor_for(info, visitor)
+
+    def resolve_segment_key(root: Any, info: Any, visitor: Any = None) -> str:
+        return segment_key(visitor_for(info, visitor))

@@ -1,0 +1,201 @@
+"""GraphQL types: pages, stream blocks with their per-visitor decisions, the visitor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import graphene
+from django.core.serializers.json import DjangoJSONEncoder
+
+from personalize.blocks import GatedBlock, PersonalizedBlock
+
+
+def to_json(value: Any) -> Any:
+    """Plain JSON-compatible data (dates, decimals, lazy strings become strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+class SegmentType(graphene.ObjectType):
+    """A live segment."""
+
+    slug = graphene.String(required=True)
+    name = graphene.String(required=True)
+
+    class Meta:
+        name = "Segment"
+
+
+class StreamFieldBlock(graphene.Interface):
+    """A block of a StreamField, as this visitor gets it."""
+
+    id = graphene.String()
+    # Exposed as ``type``; the Python name avoids graphene's Interface.resolve_type hook.
+    type_ = graphene.String(name="type", required=True)
+    value = graphene.JSONString(description="The block's API representation for this visitor.")
+
+
+class BoundBlock:
+    """A stream child with the request it is delivered for."""
+
+    def __init__(self, child: Any, context: dict[str, Any]) -> None:
+        self.block = child.block
+        self.value = child.value
+        self.id = getattr(child, "id", None)
+        self.type_ = child.block_type if hasattr(child, "block_type") else child.block.name
+        #: The block context: the request, the visitor decided for, the page path for ``next``.
+        self.context = context
+
+
+def bound_blocks(stream: Any, context: dict[str, Any]) -> list[BoundBlock]:
+    """The children of a StreamValue, bound to the visitor they are delivered for."""
+    return [BoundBlock(child, context) for child in stream]
+
+
+def _api_value(root: BoundBlock) -> Any:
+    return to_json(root.block.get_api_representation(root.value, root.context))
+
+
+def _kind(root: Any) -> str:
+    block = getattr(root, "block", None)
+    if isinstance(block, PersonalizedBlock):
+        return "personalized"
+    if isinstance(block, GatedBlock):
+        return "gated"
+    return "block"
+
+
+class BlockType(graphene.ObjectType):
+    """Any other block: its API representation."""
+
+    class Meta:
+        name = "Block"
+        interfaces = (StreamFieldBlock,)
+
+    @classmethod
+    def is_type_of(cls, root: Any, info: Any) -> bool:
+        # The concrete type follows the block's class.
+        return isinstance(root, BoundBlock) and _kind(root) == "block"
+
+    def resolve_value(root: BoundBlock, info: Any) -> Any:
+        return _api_value(root)
+
+
+class DecisionType(graphene.ObjectType):
+    """Which variant a visitor got, and why."""
+
+    variant = graphene.String(description="The chosen variant's label; null for the default.")
+    segments = graphene.List(graphene.NonNull(SegmentType), required=True)
+    reason = graphene.String(required=True)
+
+    class Meta:
+        name = "Decision"
+
+
+class PersonalizedBlockType(graphene.ObjectType):
+    """A personalized block: the decision and the chosen content only."""
+
+    decision = graphene.Field(DecisionType, required=True)
+    # Nullable like GatedBlock.blocks, so that one query can ask both for ``blocks``.
+    blocks = graphene.List(
+        graphene.NonNull(StreamFieldBlock), description="The chosen variant's (or default) blocks."
+    )
+
+    class Meta:
+        name = "PersonalizedBlock"
+        interfaces = (StreamFieldBlock,)
+
+    @classmethod
+    def is_type_of(cls, root: Any, info: Any) -> bool:
+        return isinstance(root, BoundBlock) and _kind(root) == "personalized"
+
+    def resolve_value(root: BoundBlock, info: Any) -> Any:
+        return _api_value(root)
+
+    def resolve_decision(root: BoundBlock, info: Any) -> dict[str, Any]:
+        decision = root.block.decide(root.value, root.context)
+        live = root.context["visitor"].segment_set
+        segments = [live.get_by_id(sid) for sid in decision.segment_ids]
+        return {
+            "variant": decision.label if decision.index is not None else None,
+            "segments": [{"slug": s.slug, "name": s.name} for s in segments if s is not None],
+            "reason": decision.reason,
+        }
+
+    def resolve_blocks(root: BoundBlock, info: Any) -> list[BoundBlock]:
+        _, content = root.block.chosen(root.value, root.context)
+        return bound_blocks(content, root.context)
+
+
+class CtaType(graphene.ObjectType):
+    """A gated block's call to action."""
+
+    label = graphene.String(required=True)
+    url = graphene.String(required=True)
+
+    class Meta:
+        name = "Cta"
+
+
+class GatedBlockType(graphene.ObjectType):
+    """A gated block: the teaser and call to action while locked, the content when open."""
+
+    locked = graphene.Boolean(required=True)
+    requirement = graphene.String(required=True)
+    teaser = graphene.String(description="Rich text (HTML).")
+    cta = graphene.Field(CtaType, required=True)
+    blocks = graphene.List(
+        graphene.NonNull(StreamFieldBlock), description="Null while the gate is locked."
+    )
+
+    class Meta:
+        name = "GatedBlock"
+        interfaces = (StreamFieldBlock,)
+
+    @classmethod
+    def is_type_of(cls, root: Any, info: Any) -> bool:
+        return isinstance(root, BoundBlock) and _kind(root) == "gated"
+
+    def resolve_value(root: BoundBlock, info: Any) -> Any:
+        return _api_value(root)
+
+    def resolve_locked(root: BoundBlock, info: Any) -> bool:
+        return bool(root.block.decide(root.value, root.context).locked)
+
+    def resolve_requirement(root: BoundBlock, info: Any) -> str:
+        return str(root.value["requirement"])
+
+    def resolve_teaser(root: BoundBlock, info: Any) -> str:
+        teaser = root.block.child_blocks["teaser"]
+        return str(teaser.get_api_representation(root.value["teaser"], root.context))
+
+    def resolve_cta(root: BoundBlock, info: Any) -> dict[str, str]:
+        return {
+            "label": root.value["cta_label"],
+            "url": root.block.cta_url(root.value, root.context),
+        }
+
+    def resolve_blocks(root: BoundBlock, info: Any) -> list[BoundBlock] | None:
+        if root.block.decide(root.value, root.context).locked:
+            return None
+        return bound_blocks(root.value["content"], root.context)
+
+
+class VisitorType(graphene.ObjectType):
+    """What the site knows about the visitor, and why each segment matched or not."""
+
+    segments = graphene.List(graphene.NonNull(SegmentType), required=True)
+    attributes = graphene.JSONString(required=True)
+    explanation = graphene.JSONString(required=True)
+
+    class Meta:
+        name = "Visitor"
+
+    def resolve_segments(root: Any, info: Any) -> list[dict[str, str]]:
+        return [{"slug": s.slug, "name": s.name} for s in root.matches]
+
+    def resolve_attributes(root: Any, info: Any) -> Any:
+        return to_json(root.attributes)
+
+    def resolve_explanation(root: Any, info: Any) -> Any:
+        return to_json(root.explain())
