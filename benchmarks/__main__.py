@@ -23,13 +23,15 @@ def main() -> int:
     import django
 
     django.setup()
-    from benchmarks import blocks_page, conditions, pages
+    from benchmarks import blocks_page, conditions, graphql_page, pages
 
     try:
         lines = ["# wagtail-personalize benchmarks", ""]
         lines += pages.run(quick=args.quick)
         lines += [""]
         lines += blocks_page.run(quick=args.quick)
+        lines += [""]
+        lines += graphql_page.run(quick=args.quick)
         lines += [""]
         lines += conditions.run(quick=args.quick)
     finally:

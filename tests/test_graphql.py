@@ -7,11 +7,14 @@ import itertools
 import json
 from typing import Any
 
+import graphene
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from cms_site.home.models import ContentPage, HomePage
+from personalize.graphql import TYPES, Query
+from personalize.graphql.views import PersonalizeGraphQLView
 from tests.conftest import IPHONE, WINDOWS_CHROME
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +249,62 @@ def test_introspection_when_allowed(client: Any, demo: None, settings: Any) -> N
     settings.PERSONALIZE = {**settings.PERSONALIZE, "GRAPHQL_INTROSPECTION": True}
     result = _gql(client, '{ __type(name: "PersonalizedBlock") { name } }')
     assert result["data"] == {"__type": {"name": "PersonalizedBlock"}}
+
+
+class _Echo(graphene.Mutation):
+    class Arguments:
+        text = graphene.String(required=True)
+
+    echoed = graphene.String()
+
+    def mutate(root: Any, info: Any, text: str) -> Any:
+        return _Echo(echoed=text)
+
+
+class _Mutations(graphene.ObjectType):
+    echo = _Echo.Field()
+
+
+MUTATION_SCHEMA = graphene.Schema(query=Query, mutation=_Mutations, types=TYPES)
+MUTATION = json.dumps({"query": 'mutation { echo(text: "hi") { echoed } }'})
+
+
+def _mutate(rf: Any, **headers: Any) -> Any:
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.post("/graphql/", MUTATION, content_type="application/json", **headers)
+    request.user = AnonymousUser()
+    view = PersonalizeGraphQLView.as_view(schema=MUTATION_SCHEMA)
+    return json.loads(view(request).content)
+
+
+def test_mutations_need_csrf_or_a_frontend_key(rf: Any, db: Any) -> None:
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    refused = _mutate(rf)
+    assert "Mutations need a CSRF token" in refused["errors"][0]["message"]
+    assert _mutate(rf, HTTP_X_PERSONALIZE_FRONTEND_KEY="test-frontend-key") == {
+        "data": {"echo": {"echoed": "hi"}}
+    }
+    secret = _get_new_csrf_string()
+    token = _mask_cipher_secret(secret)
+    rf.cookies["csrftoken"] = secret
+    with_csrf = _mutate(rf, HTTP_X_CSRFTOKEN=token)
+    assert with_csrf == {"data": {"echo": {"echoed": "hi"}}}
+
+
+def test_typename_allowed_without_introspection(client: Any, demo: None) -> None:
+    result = _gql(
+        client, '{ page(path: "/") { __typename path streamfield(name: "body") { __typename } } }'
+    )
+    page = result["data"]["page"]
+    assert page["__typename"] == "Page"
+    assert page["path"] == "/"
+    assert page["streamfield"][0] == {"__typename": "PersonalizedBlock"}
+
+
+def test_graphql_responses_are_private(client: Any, demo: None) -> None:
+    response = _post(client, PAGE_QUERY, {"path": "/", "visitor": {"country": "AT"}}, headers=KEY)
+    assert "private" in response["Cache-Control"]
+    guide = _gql(client, '{ page(path: "/guides/layering-for-ski-touring/") { path } }')
+    assert guide["data"]["page"]["path"] == GUIDE

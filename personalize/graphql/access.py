@@ -64,6 +64,10 @@ def visitor_for(info: Any, visitor_input: Any = None) -> Visitor:
         GraphQLError: relayed signals without a valid front-end key.
     """
     request = info.context
+    own = getattr(request, "visitor", None)
+    if own is not None:
+        # Whatever is decided here depends on a visitor: no shared cache may keep the response.
+        own.used = True
     if visitor_input is None:
         visitor = getattr(request, "visitor", None)
         return visitor if visitor is not None else Visitor(request)

@@ -13,7 +13,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page, Site
 
 from personalize.graphql.access import visitor_for
-from personalize.graphql.types import StreamFieldBlock, VisitorType, bound_blocks, to_json
+from personalize.graphql.types import JSONString, StreamFieldBlock, VisitorType, bound_blocks
 from personalize.pages import SEGMENT_MODE_PREFIX
 from personalize.registry import current_segments
 from personalize.visitor import Visitor
@@ -45,7 +45,7 @@ class PageType(graphene.ObjectType):
     last_published_at = graphene.DateTime()
     seo_title = graphene.String()
     search_description = graphene.String()
-    fields = graphene.JSONString(description="The page type's API fields, for this visitor.")
+    fields = JSONString(description="The page type's API fields, for this visitor.")
     streamfield = graphene.List(
         graphene.NonNull(StreamFieldBlock), name=graphene.String(required=True)
     )
@@ -85,7 +85,7 @@ class PageType(graphene.ObjectType):
         return str(root.page.search_description or "")
 
     def resolve_fields(root: Any, info: Any) -> Any:
-        return to_json({name: root.api_value(name) for name in root.api_field_names()})
+        return {name: root.api_value(name) for name in root.api_field_names()}
 
     def resolve_streamfield(root: Any, info: Any, name: str) -> list[Any]:
         if name not in root.stream_field_names():
@@ -101,8 +101,10 @@ class PageView:
 
     def __init__(self, page: Any, visitor: Visitor, request: Any) -> None:
         self.page = page
-        self.path = page.url_path
-        url = page.get_url(request=request) or page.url_path
+        parts = page.get_url_parts(request=request)
+        #: The page's path within its site ("/guides/layering/").
+        self.path = parts[2] if parts else page.url_path
+        url = page.get_url(request=request) or self.path
         self.context = {"request": request, "visitor": visitor, "next_path": url}
 
     def api_field_names(self) -> list[str]:

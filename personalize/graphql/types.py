@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from typing import Any
 
 import graphene
@@ -11,9 +12,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from personalize.blocks import GatedBlock, PersonalizedBlock
 
 
-def to_json(value: Any) -> Any:
-    """Plain JSON-compatible data (dates, decimals, lazy strings become strings)."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+class JSONString(graphene.JSONString):
+    """graphene's JSONString, serializing dates, decimals and lazy strings like Django does."""
+
+    @staticmethod
+    def serialize(dt: Any) -> str:
+        return json.dumps(dt, cls=DjangoJSONEncoder)
 
 
 class SegmentType(graphene.ObjectType):
@@ -32,7 +36,7 @@ class StreamFieldBlock(graphene.Interface):
     id = graphene.String()
     # Exposed as ``type``; the Python name avoids graphene's Interface.resolve_type hook.
     type_ = graphene.String(name="type", required=True)
-    value = graphene.JSONString(description="The block's API representation for this visitor.")
+    value = JSONString(description="The block's API representation for this visitor.")
 
 
 class BoundBlock:
@@ -46,6 +50,11 @@ class BoundBlock:
         #: The block context: the request, the visitor decided for, the page path for ``next``.
         self.context = context
 
+    @cached_property
+    def decision(self) -> Any:
+        """The block's decision for the visitor, taken once for all of its fields."""
+        return self.block.decide(self.value, self.context)
+
 
 def bound_blocks(stream: Any, context: dict[str, Any]) -> list[BoundBlock]:
     """The children of a StreamValue, bound to the visitor they are delivered for."""
@@ -53,7 +62,7 @@ def bound_blocks(stream: Any, context: dict[str, Any]) -> list[BoundBlock]:
 
 
 def _api_value(root: BoundBlock) -> Any:
-    return to_json(root.block.get_api_representation(root.value, root.context))
+    return root.block.get_api_representation(root.value, root.context)
 
 
 def _kind(root: Any) -> str:
@@ -113,7 +122,7 @@ class PersonalizedBlockType(graphene.ObjectType):
         return _api_value(root)
 
     def resolve_decision(root: BoundBlock, info: Any) -> dict[str, Any]:
-        decision = root.block.decide(root.value, root.context)
+        decision = root.decision
         live = root.context["visitor"].segment_set
         segments = [live.get_by_id(sid) for sid in decision.segment_ids]
         return {
@@ -123,8 +132,10 @@ class PersonalizedBlockType(graphene.ObjectType):
         }
 
     def resolve_blocks(root: BoundBlock, info: Any) -> list[BoundBlock]:
-        _, content = root.block.chosen(root.value, root.context)
-        return bound_blocks(content, root.context)
+        decision = root.decision
+        if decision.index is None:
+            return bound_blocks(root.value["default"], root.context)
+        return bound_blocks(root.value["variants"][decision.index]["content"], root.context)
 
 
 class CtaType(graphene.ObjectType):
@@ -160,7 +171,7 @@ class GatedBlockType(graphene.ObjectType):
         return _api_value(root)
 
     def resolve_locked(root: BoundBlock, info: Any) -> bool:
-        return bool(root.block.decide(root.value, root.context).locked)
+        return bool(root.decision.locked)
 
     def resolve_requirement(root: BoundBlock, info: Any) -> str:
         return str(root.value["requirement"])
@@ -176,7 +187,7 @@ class GatedBlockType(graphene.ObjectType):
         }
 
     def resolve_blocks(root: BoundBlock, info: Any) -> list[BoundBlock] | None:
-        if root.block.decide(root.value, root.context).locked:
+        if root.decision.locked:
             return None
         return bound_blocks(root.value["content"], root.context)
 
@@ -185,8 +196,8 @@ class VisitorType(graphene.ObjectType):
     """What the site knows about the visitor, and why each segment matched or not."""
 
     segments = graphene.List(graphene.NonNull(SegmentType), required=True)
-    attributes = graphene.JSONString(required=True)
-    explanation = graphene.JSONString(required=True)
+    attributes = JSONString(required=True)
+    explanation = JSONString(required=True)
 
     class Meta:
         name = "Visitor"
@@ -195,7 +206,7 @@ class VisitorType(graphene.ObjectType):
         return [{"slug": s.slug, "name": s.name} for s in root.matches]
 
     def resolve_attributes(root: Any, info: Any) -> Any:
-        return to_json(root.attributes)
+        return root.attributes
 
     def resolve_explanation(root: Any, info: Any) -> Any:
-        return to_json(root.explain())
+        return root.explain()
