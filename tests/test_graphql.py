@@ -308,3 +308,17 @@ def test_graphql_responses_are_private(client: Any, demo: None) -> None:
     assert "private" in response["Cache-Control"]
     guide = _gql(client, '{ page(path: "/guides/layering-for-ski-touring/") { path } }')
     assert guide["data"]["page"]["path"] == GUIDE
+
+
+def test_draft_for_editors_only(client: Any, demo: None) -> None:
+    guide = ContentPage.objects.get(slug="layering-for-ski-touring")
+    guide.title = "Layering (draft title)"
+    guide.save_revision()
+    query = '{ page(path: "/guides/layering-for-ski-touring/", draft: true) { title } }'
+    anonymous = _gql(client, query)
+    assert anonymous["data"] == {"page": None}
+    assert "draft needs a logged-in user" in anonymous["errors"][0]["message"]
+    live = _gql(client, '{ page(path: "/guides/layering-for-ski-touring/") { title } }')
+    assert live["data"]["page"] == {"title": "Layering for ski touring"}
+    client.force_login(User.objects.get(username="admin"))
+    assert _gql(client, query)["data"]["page"] == {"title": "Layering (draft title)"}

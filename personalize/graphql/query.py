@@ -136,8 +136,10 @@ class PageView:
         return value
 
 
-def _find_page(request: Any, path: str | None, page_id: str | None, site: str | None) -> Any:
-    pages = Page.objects.live().specific()
+def _find_page(
+    request: Any, path: str | None, page_id: str | None, site: str | None, live: bool = True
+) -> Any:
+    pages = (Page.objects.live() if live else Page.objects.all()).specific()
     if page_id is not None:
         try:
             return pages.filter(pk=int(page_id)).first()
@@ -158,10 +160,14 @@ def _viewable(page: Any, request: Any) -> bool:
     return all(r.accept_request(request) for r in page.get_view_restrictions())
 
 
-def _preview_visitor(request: Any, page: Any, slug: str) -> Visitor:
+def _require_editor(request: Any, page: Any, argument: str) -> None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not page.permissions_for_user(user).can_edit():
-        raise GraphQLError("previewSegment needs a logged-in user who may edit this page.")
+        raise GraphQLError(f"{argument} needs a logged-in user who may edit this page.")
+
+
+def _preview_visitor(request: Any, page: Any, slug: str) -> Visitor:
+    _require_editor(request, page, "previewSegment")
     if slug == "":
         return Visitor(request, as_segments=frozenset())
     segment = current_segments().get(slug.removeprefix(SEGMENT_MODE_PREFIX))
@@ -198,6 +204,9 @@ class Query(graphene.ObjectType):
         preview_segment=graphene.String(
             description="Editors only: the slug of a segment to see the page as ('' = default)."
         ),
+        draft=graphene.Boolean(
+            description="Editors only: the latest revision (draft) instead of the live page."
+        ),
     )
     visitor = graphene.Field(VisitorType, required=True, visitor=VisitorInput())
     segment_key = graphene.String(required=True, visitor=VisitorInput())
@@ -210,11 +219,15 @@ class Query(graphene.ObjectType):
         site: str | None = None,
         visitor: Any = None,
         preview_segment: str | None = None,
+        draft: bool = False,
     ) -> PageView | None:
         request = info.context
-        page = _find_page(request, path, id, site)
+        page = _find_page(request, path, id, site, live=not draft)
         if page is None or not _viewable(page, request):
             return None
+        if draft:
+            _require_editor(request, page, "draft")
+            page = page.get_latest_revision_as_object()
         if preview_segment is not None:
             chosen = _preview_visitor(request, page, preview_segment)
         else:
