@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from typing import Any
 
 import graphene
@@ -88,10 +89,10 @@ class PageType(graphene.ObjectType):
         return {name: root.api_value(name) for name in root.api_field_names()}
 
     def resolve_streamfield(root: Any, info: Any, name: str) -> list[Any]:
-        if name not in root.stream_field_names():
+        if name not in root.stream_fields:
             raise GraphQLError(
                 f"{root.page._meta.label} has no API StreamField {name!r}; "
-                f"choose one of: {', '.join(root.stream_field_names()) or 'none'}."
+                f"choose one of: {', '.join(root.stream_fields) or 'none'}."
             )
         return bound_blocks(getattr(root.page, name), root.context)
 
@@ -111,7 +112,8 @@ class PageView:
         """The page type's ``api_fields`` (only those are ever exposed)."""
         return [getattr(f, "name", f) for f in getattr(self.page, "api_fields", [])]
 
-    def stream_field_names(self) -> list[str]:
+    @cached_property
+    def stream_fields(self) -> tuple[str, ...]:
         """API fields that are StreamFields."""
         names = []
         for name in self.api_field_names():
@@ -121,12 +123,12 @@ class PageView:
                 field = None  # api_fields may name properties
             if isinstance(field, StreamField):
                 names.append(name)
-        return names
+        return tuple(names)
 
     def api_value(self, name: str) -> Any:
         """One API field's value for this visitor."""
         value = getattr(self.page, name, None)
-        if name in self.stream_field_names():
+        if name in self.stream_fields:
             stream_block = self.page._meta.get_field(name).stream_block
             return stream_block.get_api_representation(value, self.context)
         if isinstance(value, Model):

@@ -38,6 +38,9 @@ class StreamFieldBlock(graphene.Interface):
     type_ = graphene.String(name="type", required=True)
     value = JSONString(description="The block's API representation for this visitor.")
 
+    def resolve_value(root: Any, info: Any) -> Any:
+        return root.block.get_api_representation(root.value, root.context)
+
 
 class BoundBlock:
     """A stream child with the request it is delivered for."""
@@ -61,10 +64,6 @@ def bound_blocks(stream: Any, context: dict[str, Any]) -> list[BoundBlock]:
     return [BoundBlock(child, context) for child in stream]
 
 
-def _api_value(root: BoundBlock) -> Any:
-    return root.block.get_api_representation(root.value, root.context)
-
-
 def _kind(root: Any) -> str:
     block = getattr(root, "block", None)
     if isinstance(block, PersonalizedBlock):
@@ -85,9 +84,6 @@ class BlockType(graphene.ObjectType):
     def is_type_of(cls, root: Any, info: Any) -> bool:
         # The concrete type follows the block's class.
         return isinstance(root, BoundBlock) and _kind(root) == "block"
-
-    def resolve_value(root: BoundBlock, info: Any) -> Any:
-        return _api_value(root)
 
 
 class DecisionType(graphene.ObjectType):
@@ -117,9 +113,6 @@ class PersonalizedBlockType(graphene.ObjectType):
     @classmethod
     def is_type_of(cls, root: Any, info: Any) -> bool:
         return isinstance(root, BoundBlock) and _kind(root) == "personalized"
-
-    def resolve_value(root: BoundBlock, info: Any) -> Any:
-        return _api_value(root)
 
     def resolve_decision(root: BoundBlock, info: Any) -> dict[str, Any]:
         decision = root.decision
@@ -166,9 +159,6 @@ class GatedBlockType(graphene.ObjectType):
     @classmethod
     def is_type_of(cls, root: Any, info: Any) -> bool:
         return isinstance(root, BoundBlock) and _kind(root) == "gated"
-
-    def resolve_value(root: BoundBlock, info: Any) -> Any:
-        return _api_value(root)
 
     def resolve_locked(root: BoundBlock, info: Any) -> bool:
         return bool(root.decision.locked)
