@@ -160,7 +160,9 @@ def _context_from_signals(
     )
     zone = pick_timezone(geo.get("timezone"), None, settings.TIME_ZONE)
     path, query = _split_url(signals.url)
-    referral = classify_referral(query, signals.referrer, own_hosts(request))
+    # The front end's own host (from the visitor's URL) is internal navigation too.
+    hosts = (*own_hosts(request), *_url_host(signals.url))
+    referral = classify_referral(query, signals.referrer, hosts)
     attributes: dict[str, Any] = {
         "geo": geo,
         "time": local_time(now or datetime.now(UTC), zone, settings.TIME_ZONE),
@@ -185,6 +187,14 @@ def _split_url(url: str | None) -> tuple[str, dict[str, str]]:
     except ValueError:
         return "/", {}
     return (parts.path or "/")[: _MAX_QUERY_LENGTH * 10], query
+
+
+def _url_host(url: str | None) -> tuple[str, ...]:
+    try:
+        host = urlsplit(url).hostname if isinstance(url, str) and len(url) <= 4096 else None
+    except ValueError:
+        return ()
+    return (host,) if host else ()
 
 
 def _bounded(items: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -322,3 +322,14 @@ def test_draft_for_editors_only(client: Any, demo: None) -> None:
     assert live["data"]["page"] == {"title": "Layering for ski touring"}
     client.force_login(User.objects.get(username="admin"))
     assert _gql(client, query)["data"]["page"] == {"title": "Layering (draft title)"}
+
+
+def test_relayed_referrer_from_the_front_end_is_internal(client: Any, demo: None) -> None:
+    query = "query ($v: VisitorInput) { visitor(visitor: $v) { attributes } }"
+    internal = {"url": "https://shop.example/guides/", "referrer": "https://shop.example/"}
+    external = {"url": "https://shop.example/guides/", "referrer": "https://news.example.org/a"}
+    first = _gql(client, query, {"v": internal}, headers=KEY)["data"]["visitor"]["attributes"]
+    second = _gql(client, query, {"v": external}, headers=KEY)["data"]["visitor"]["attributes"]
+    assert json.loads(first)["referral"]["channel"] == "direct"
+    assert json.loads(second)["referral"]["channel"] == "referral"
+    assert json.loads(second)["referral"]["source"] == "news.example.org"
