@@ -210,12 +210,16 @@ class PersonalizedBlock(blocks.StructBlock):
         live = visitor.segment_set if hasattr(visitor, "segment_set") else current_segments()
         return choose_variant(variants, visitor.segment_ids, live.names, live.names)
 
+    def content_for(self, value: Any, decision: VariantDecision) -> Any:
+        """The StreamValue a decision selects: the chosen variant's content, or the default."""
+        if decision.index is None:
+            return value["default"]
+        return value["variants"][decision.index]["content"]
+
     def chosen(self, value: Any, context: Any = None) -> tuple[VariantDecision, Any]:
         """The decision and the StreamValue it selects."""
         decision = self.decide(value, context)
-        if decision.index is None:
-            return decision, value["default"]
-        return decision, value["variants"][decision.index]["content"]
+        return decision, self.content_for(value, decision)
 
     def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(value, parent_context=parent_context)

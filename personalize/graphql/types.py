@@ -125,10 +125,7 @@ class PersonalizedBlockType(graphene.ObjectType):
         }
 
     def resolve_blocks(root: BoundBlock, info: Any) -> list[BoundBlock]:
-        decision = root.decision
-        if decision.index is None:
-            return bound_blocks(root.value["default"], root.context)
-        return bound_blocks(root.value["variants"][decision.index]["content"], root.context)
+        return bound_blocks(root.block.content_for(root.value, root.decision), root.context)
 
 
 class CtaType(graphene.ObjectType):
