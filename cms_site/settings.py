@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "graphene_django",
     "rest_framework",
     "wagtail.contrib.forms",
+    "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
     "wagtail.sites",
@@ -129,6 +130,7 @@ MEDIA_URL = "/media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 WAGTAIL_SITE_NAME = "Northwind Outdoor"
 WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"

@@ -16,3 +16,5 @@ class PersonalizeConfig(AppConfig):
 
     def ready(self) -> None:
         from personalize import checks, handlers  # noqa: F401  (registration on import)
+
+        handlers.connect_optional_receivers()

@@ -21,6 +21,7 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from personalize.conf import personalize_settings
 from personalize.decisions import GateDecision, VariantDecision, choose_variant, gate
+from personalize.explanations import privacy_url, why
 from personalize.registry import current_segments
 from personalize.rule_blocks.user import group_choices
 from personalize.visitor import current_visitor
@@ -224,7 +225,11 @@ class PersonalizedBlock(blocks.StructBlock):
     def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
         decision, content = self.chosen(value, parent_context)
-        context.update({"decision": decision, "content": content})
+        context.update({"decision": decision, "content": content, "why": None})
+        visitor = _visitor(parent_context)
+        if personalize_settings.EXPLAIN_LINKS and decision.segment_ids and visitor is not None:
+            context["why"] = why(visitor, decision.segment_ids)
+            context["privacy_url"] = privacy_url()
         return context
 
     def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:

@@ -38,7 +38,14 @@ CACHE_ERRORS = _cache_errors()
 
 
 class CacheVersionStore:
-    """The segment version, kept under one key in the configured Django cache."""
+    """A version number kept under one key in the configured Django cache.
+
+    Args:
+        name: what is versioned (``"segments"``, ``"config"``), part of the key.
+    """
+
+    def __init__(self, name: str = "segments") -> None:
+        self.name = name
 
     def _cache(self) -> Any:
         return caches[personalize_settings.CACHE_ALIAS]
@@ -46,7 +53,7 @@ class CacheVersionStore:
     @property
     def key(self) -> str:
         """The cache key holding the version."""
-        return f"{personalize_settings.CACHE_KEY_PREFIX}:segments:version"
+        return f"{personalize_settings.CACHE_KEY_PREFIX}:{self.name}:version"
 
     def current(self) -> int:
         """Read the version, creating it when the cache was flushed.

@@ -46,6 +46,17 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_DEPTH": 12,
     "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
     "GRAPHQL_INTROSPECTION": None,
+    "CONSENT_MODE": "opt-in",
+    "CONSENT_COOKIE": "pz_consent",
+    "CONSENT_COOKIE_AGE": 180 * 24 * 60 * 60,
+    "VISITOR_COOKIE": "pz_vid",
+    "VISITOR_COOKIE_AGE": 395 * 24 * 60 * 60,
+    "COOKIE_SECURE": None,
+    "PROFILE_STORE": "personalize.profiles.DatabaseProfileStore",
+    "PROFILE_CACHE_TIMEOUT": 300,
+    "PROFILE_RETENTION_DAYS": 395,
+    "TRACK_PAGE_VIEWS": True,
+    "EXPLAIN_LINKS": False,
 }
 
 
@@ -124,6 +135,18 @@ class PersonalizeSettings:
             )
         return tuple(fields)
 
+    @cached_property
+    def consent_mode(self) -> str:
+        """``CONSENT_MODE`` validated."""
+        from personalize.consent import CONSENT_MODES
+
+        if self.CONSENT_MODE not in CONSENT_MODES:
+            raise ImproperlyConfigured(
+                f"PERSONALIZE['CONSENT_MODE'] must be 'opt-in' (nothing stored before consent) "
+                f"or 'opt-out', not {self.CONSENT_MODE!r}."
+            )
+        return str(self.CONSENT_MODE)
+
     def reload(self) -> None:
         """Forget the cached values; the next access reads settings again."""
         self.__dict__.clear()
@@ -140,3 +163,8 @@ def _reload_settings(*, setting: str, **kwargs: Any) -> None:
         from personalize.registry import registry
 
         registry.reset()
+        from personalize.profiles import reset_profile_store
+        from personalize.scoring_config import config_registry
+
+        config_registry.reset()
+        reset_profile_store()

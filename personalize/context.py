@@ -20,6 +20,8 @@ from django.utils import translation
 
 from personalize.attribution import needs_refresh, read_attribution
 from personalize.conf import personalize_settings
+from personalize.consent import ConsentState, resolve_consent
+from personalize.rules.scoring import empty_visitor_attributes
 from personalize.signals.clock import local_time, pick_timezone
 from personalize.signals.device import device_from_headers
 from personalize.signals.geo import normalize_geo, resolve_geo
@@ -90,6 +92,9 @@ class FrontendSignals:
         referrer: the visitor's ``Referer``.
         url: the URL the visitor asked for (its path and query give ``page.path`` and ``query``).
         client_hints: ``Sec-CH-UA-*`` headers as ``(lower-case name, value)`` pairs.
+        consent: the visitor's consent cookie value.
+        gpc: whether the visitor's browser sent ``Sec-GPC: 1``.
+        visitor_token: the visitor's signed visitor id cookie value.
     """
 
     country: str | None = None
@@ -100,6 +105,9 @@ class FrontendSignals:
     referrer: str | None = None
     url: str | None = None
     client_hints: tuple[tuple[str, str], ...] = ()
+    consent: str | None = None
+    gpc: bool = False
+    visitor_token: str | None = None
 
 
 def build_context(
@@ -108,6 +116,8 @@ def build_context(
     *,
     include_groups: bool = True,
     signals: FrontendSignals | None = None,
+    consent: ConsentState | None = None,
+    profile: Mapping[str, Any] | None = None,
 ) -> VisitorContext:
     """Turn a request into a :class:`VisitorContext`.
 
@@ -117,13 +127,27 @@ def build_context(
         include_groups: read the user's groups (one query); skipped when no segment needs them.
         signals: a front end's relayed visitor signals, used instead of the request's own
             headers, cookies and query (the user still comes from the request).
+        consent: the visitor's consent (read from the request's cookie and ``Sec-GPC`` when
+            not given).
+        profile: the ``visitor.*`` attributes of the stored profile (unknown when not given).
 
     Returns:
         The visitor context. Hostile or missing input gives ``None`` values, never an exception.
     """
-    if signals is not None:
-        return _context_from_signals(request, signals, now, include_groups)
     conf = personalize_settings
+    if consent is None:
+        consent = resolve_consent(
+            (signals.consent if signals else request.COOKIES.get(conf.CONSENT_COOKIE)),
+            ("1" if signals.gpc else None) if signals else request.headers.get("sec-gpc"),
+            mode=conf.consent_mode,
+        )
+    memory = {
+        "consent": consent.purposes,
+        "gpc": consent.gpc,
+        "visitor": dict(profile) if profile is not None else empty_visitor_attributes(),
+    }
+    if signals is not None:
+        return _context_from_signals(request, signals, now, include_groups, memory)
     headers = request.headers
     geo = resolve_geo(
         headers, request.META.get("REMOTE_ADDR"), conf.trusted_networks, conf.geo_provider
@@ -142,12 +166,17 @@ def build_context(
             getattr(request, "user", None), conf.user_fields, include_groups=include_groups
         ),
         "page": {"path": request.path, "locale": translation.get_language()},
+        **memory,
     }
     return VisitorContext(attributes=attributes, refresh_attribution=refresh)
 
 
 def _context_from_signals(
-    request: HttpRequest, signals: FrontendSignals, now: datetime | None, include_groups: bool
+    request: HttpRequest,
+    signals: FrontendSignals,
+    now: datetime | None,
+    include_groups: bool,
+    memory: dict[str, Any],
 ) -> VisitorContext:
     conf = personalize_settings
     geo = normalize_geo(
@@ -173,6 +202,7 @@ def _context_from_signals(
             getattr(request, "user", None), conf.user_fields, include_groups=include_groups
         ),
         "page": {"path": path, "locale": translation.get_language()},
+        **memory,
     }
     return VisitorContext(attributes=attributes)
 

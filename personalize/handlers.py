@@ -1,15 +1,18 @@
-"""Signal receivers: every segment change bumps the shared segment version."""
+"""Signal receivers: version bumps on changes, identity at login and logout, tracked actions."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from personalize.models import Segment
+from personalize import identity
+from personalize.models import PersonalizationSettings, ScoringRule, Segment
 from personalize.registry import segments_changed
+from personalize.scoring_config import config_changed
 
 
 @receiver(post_save, sender=Segment, dispatch_uid="personalize_segment_saved")
@@ -17,3 +20,54 @@ from personalize.registry import segments_changed
 def _segment_changed(**kwargs: Any) -> None:
     # After commit, so no process reloads before the change is visible to its queries.
     transaction.on_commit(segments_changed)
+
+
+@receiver(post_save, sender=ScoringRule, dispatch_uid="personalize_scoring_rule_saved")
+@receiver(post_delete, sender=ScoringRule, dispatch_uid="personalize_scoring_rule_deleted")
+@receiver(post_save, sender=PersonalizationSettings, dispatch_uid="personalize_settings_saved")
+def _config_changed(**kwargs: Any) -> None:
+    transaction.on_commit(config_changed)
+
+
+@receiver(user_logged_in, dispatch_uid="personalize_user_logged_in")
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None:
+        identity.on_login(request, user)
+
+
+@receiver(user_logged_out, dispatch_uid="personalize_user_logged_out")
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None:
+        identity.on_logout(request, user)
+
+
+def _track_form_submission(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    from personalize.tracking import track
+    from personalize.visitor import current_visitor
+
+    visitor = current_visitor()
+    if created and visitor is not None:
+        page = instance.page
+        track(visitor.request, "form_submit", page=page, target=page.pk)
+
+
+def _track_download(sender: Any, instance: Any, request: Any, **kwargs: Any) -> None:
+    from personalize.tracking import track
+
+    track(request, "download", target=instance.pk)
+
+
+def connect_optional_receivers() -> None:
+    """Track Wagtail form submissions and document downloads when those apps are installed."""
+    from django.apps import apps
+
+    if apps.is_installed("wagtail.contrib.forms"):
+        from wagtail.contrib.forms.models import FormSubmission
+
+        post_save.connect(
+            _track_form_submission, sender=FormSubmission, dispatch_uid="personalize_form_submit"
+        )
+    if apps.is_installed("wagtail.documents"):
+        from wagtail.documents.models import document_served
+
+        document_served.connect(_track_download, dispatch_uid="personalize_download")

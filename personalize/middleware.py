@@ -9,13 +9,23 @@ from django.utils.cache import patch_cache_control
 
 from personalize.attribution import dump_attribution
 from personalize.conf import personalize_settings
+from personalize.consent import PERSONALIZATION
 from personalize.context import visit_attribution
+from personalize.identity import (
+    cookie_secure,
+    forget_browser,
+    set_consent_cookie,
+    set_visitor_cookie,
+)
 from personalize.registry import current_segments
+from personalize.tracking import track
 from personalize.visitor import Visitor, _current_visitor
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: Query parameter with which editors view a live page as a segment ("-": as nobody).
 VIEW_AS_PARAMETER = "pz_view_as"
+#: Request attribute where the ``before_serve_page`` hook leaves the Wagtail page being served.
+PAGE_ATTRIBUTE = "_personalize_page"
 
 
 def may_view_as(request: HttpRequest) -> bool:
@@ -41,8 +51,10 @@ class PersonalizeMiddleware:
     """Attach a lazy :class:`~personalize.visitor.Visitor` as ``request.visitor``.
 
     Place it after ``AuthenticationMiddleware``. Nothing is computed unless something reads
-    ``request.visitor``; on page responses the visit's landing attribution (the GA4-style
-    channel) is kept in a signed cookie so that it persists while the visitor browses the site.
+    ``request.visitor``. For a visitor who allowed personalization, the visit's landing
+    attribution (the GA4-style channel) is kept in a signed cookie, Wagtail page views are
+    tracked into the profile (``TRACK_PAGE_VIEWS``), and a new visitor gets their id cookie.
+    Logout and erasure delete those cookies again.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -60,12 +72,40 @@ class PersonalizeMiddleware:
         if forced is not None:
             patch_cache_control(response, private=True, no_store=True)
             return response
-        if request.method in _SAFE_METHODS and response.status_code < 400:
+        page = getattr(request, PAGE_ATTRIBUTE, None)
+        if (
+            page is not None
+            and personalize_settings.TRACK_PAGE_VIEWS
+            and request.method == "GET"
+            and response.status_code == 200
+        ):
+            track(request, "page_view", page=page)
+        if (
+            request.method in _SAFE_METHODS
+            and response.status_code < 400
+            and not visitor.forget_browser
+            and visitor.consent.allows(PERSONALIZATION)
+        ):
             self._store_attribution(request, visitor, response)
+        self._write_cookies(request, visitor, response)
         if visitor.used:
             # The content depended on who asked: no shared cache may serve it to someone else.
             patch_cache_control(response, private=True)
         return response
+
+    @staticmethod
+    def _write_cookies(request: HttpRequest, visitor: Visitor, response: HttpResponse) -> None:
+        """Apply what the request changed about the browser's memory of the visitor."""
+        if visitor.forget_browser:
+            forget_browser(response)
+        elif visitor.pending_visitor_id is not None:
+            set_visitor_cookie(request, response, visitor.pending_visitor_id)
+        if visitor.forget_consent:
+            response.delete_cookie(personalize_settings.CONSENT_COOKIE, samesite="Lax")
+        elif visitor.pending_consent is not None:
+            set_consent_cookie(request, response, *visitor.pending_consent)
+        if visitor.forget_browser or visitor.pending_visitor_id or visitor.pending_consent:
+            patch_cache_control(response, private=True, no_store=True)
 
     def _store_attribution(
         self, request: HttpRequest, visitor: Visitor, response: HttpResponse
@@ -85,7 +125,7 @@ class PersonalizeMiddleware:
             conf.ATTRIBUTION_COOKIE,
             dump_attribution(attribution),
             max_age=conf.ATTRIBUTION_TIMEOUT,
-            secure=request.is_secure() if secure is None else bool(secure),
+            secure=cookie_secure(request) if secure is None else bool(secure),
             httponly=True,
             samesite="Lax",
         )

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from personalize.rules import CompiledCondition, ConditionError, compile_condition
 from personalize.rules.paths import Step, parse_path, read_path
@@ -173,7 +173,8 @@ class SegmentSet:
         """Per segment: whether it matched and which top-level rules matched.
 
         Returns:
-            ``[{"slug", "name", "matched", "match", "rules": [{"summary", "matched"}]}]``.
+            ``[{"slug", "name", "matched", "match", "rules": [{"summary", "matched",
+            "attributes"}]}]``; ``attributes`` maps each path a rule reads to the visitor's value.
         """
         return [
             {
@@ -181,10 +182,38 @@ class SegmentSet:
                 "name": s.name,
                 "matched": s.condition(attributes),
                 "match": s.match,
-                "rules": [{"summary": text, "matched": rule(attributes)} for text, rule in s.rules],
+                "rules": self._rules(s, attributes),
             }
             for s in self.segments
         ]
+
+    def reasons(self, segment_id: int, attributes: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Why the visitor is in a segment: its matched top-level rules and the values they read.
+
+        Returns:
+            ``[{"summary", "matched": True, "attributes": {path: value}}]``; empty when the
+            segment is unknown or does not match.
+        """
+        segment = self._by_id.get(segment_id)
+        if segment is None or not segment.condition(attributes):
+            return []
+        return [rule for rule in self._rules(segment, attributes) if rule["matched"]]
+
+    @staticmethod
+    def _rules(segment: CompiledSegment, attributes: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "summary": text,
+                "matched": rule(attributes),
+                "attributes": {path: _value_at(attributes, path) for path in sorted(rule.paths)},
+            }
+            for text, rule in segment.rules
+        ]
+
+
+def _value_at(attributes: Mapping[str, Any], path: str) -> Any:
+    steps = parse_path(path)
+    return None if steps is None else read_path(attributes, steps)
 
 
 class VersionStoreError(Exception):
@@ -218,7 +247,84 @@ class MemoryVersionStore:
         self.version += 1
 
 
-class SegmentRegistry:
+class Versioned(Protocol):
+    """Something built at a store version (None when the store was unreachable)."""
+
+    @property
+    def version(self) -> int | None:
+        """The store version it was built at."""
+        ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+class VersionedRegistry(Generic[V]):
+    """Hands out a process-wide object, rebuilding it when the shared version moves.
+
+    Args:
+        build: builds the object for a store version (runs database queries).
+        store: the shared version store.
+        warn_interval: seconds between two log lines about an unreachable store.
+        label: what the object is, for log lines.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[int | None], V],
+        store: VersionStore,
+        warn_interval: float = 60.0,
+        label: str = "segment",
+    ) -> None:
+        self._build = build
+        self._store = store
+        self._lock = threading.Lock()
+        self._set: V | None = None
+        self._warn_interval = warn_interval
+        self._last_warning = 0.0
+        self._label = label
+
+    def current(self) -> V:
+        """The object for this request: one store read, a rebuild only after a change."""
+        try:
+            version: int | None = self._store.current()
+        except VersionStoreError as exc:
+            self._warn(exc)
+            version = None
+            if self._set is not None:
+                return self._set
+        cached = self._set
+        if cached is not None and cached.version == version:
+            return cached
+        with self._lock:
+            if self._set is None or self._set.version != version:
+                self._set = self._build(version)
+            return self._set
+
+    def invalidate(self) -> None:
+        """Bump the shared version and drop this process's set."""
+        with self._lock:
+            self._set = None
+        try:
+            self._store.bump()
+        except VersionStoreError as exc:
+            logger.error("%s change not announced to other processes: %s", self._label, exc)
+
+    def reset(self) -> None:
+        """Drop this process's set without touching the store (settings changed)."""
+        with self._lock:
+            self._set = None
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= self._warn_interval:
+            self._last_warning = now
+            logger.warning(
+                "%s version store unreachable, using the local copy: %s", self._label, exc
+            )
+
+
+class SegmentRegistry(VersionedRegistry[SegmentSet]):
     """Hands out the current :class:`SegmentSet`, rebuilding it when the version moves.
 
     Args:
@@ -233,46 +339,4 @@ class SegmentRegistry:
         store: VersionStore,
         warn_interval: float = 60.0,
     ) -> None:
-        self._loader = loader
-        self._store = store
-        self._lock = threading.Lock()
-        self._set: SegmentSet | None = None
-        self._warn_interval = warn_interval
-        self._last_warning = 0.0
-
-    def current(self) -> SegmentSet:
-        """The segment set for this request: one store read, a rebuild only after a change."""
-        try:
-            version: int | None = self._store.current()
-        except VersionStoreError as exc:
-            self._warn(exc)
-            version = None
-            if self._set is not None:
-                return self._set
-        cached = self._set
-        if cached is not None and cached.version == version:
-            return cached
-        with self._lock:
-            if self._set is None or self._set.version != version:
-                self._set = SegmentSet(self._loader(), version)
-            return self._set
-
-    def invalidate(self) -> None:
-        """Bump the shared version and drop this process's set."""
-        with self._lock:
-            self._set = None
-        try:
-            self._store.bump()
-        except VersionStoreError as exc:
-            logger.error("segment change not announced to other processes: %s", exc)
-
-    def reset(self) -> None:
-        """Drop this process's set without touching the store (settings changed)."""
-        with self._lock:
-            self._set = None
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= self._warn_interval:
-            self._last_warning = now
-            logger.warning("segment version store unreachable, using local segments: %s", exc)
+        super().__init__(lambda version: SegmentSet(loader(), version), store, warn_interval)

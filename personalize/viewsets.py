@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import BooleanColumn, Column, UpdatedAtColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from personalize.models import Segment
+from personalize.models import ScoringRule, Segment
 
 
 class SegmentViewSet(SnippetViewSet):
@@ -38,3 +38,24 @@ class SegmentViewSet(SnippetViewSet):
         "summary",
         "condition",
     ]
+
+
+class ScoringRuleViewSet(SnippetViewSet):
+    """Scoring rules in the admin: what each interaction is worth."""
+
+    model = ScoringRule
+    icon = "pick"
+    menu_label = _("Scoring rules")
+    menu_order = 251
+    add_to_admin_menu = True
+    list_display = [
+        "name",
+        BooleanColumn("enabled", label=_("Enabled")),
+        Column("summary", label=_("Points")),
+        Column("trigger", label=_("Trigger"), accessor="get_trigger_display"),
+    ]
+    list_filter = ["enabled", "trigger"]
+    search_fields = ["name", "value", "summary"]
+    search_backend_name = None
+    ordering = ["name"]
+    copy_view_enabled = True

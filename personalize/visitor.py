@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
 
+from personalize.conf import personalize_settings
+from personalize.consent import PERSONALIZATION, ConsentState, resolve_consent
 from personalize.context import FrontendSignals, VisitorContext, build_context
+from personalize.identity import read_visitor_id
+from personalize.profiles import ProfileKey, new_visitor_id, profile_store
 from personalize.registry import current_segments
+from personalize.rules.scoring import ProfileState, empty_visitor_attributes, profile_attributes
+from personalize.scoring_config import current_config
 from personalize.segments import CompiledSegment, SegmentSet
 
 #: The visitor of the request being handled (set by the middleware), for code that renders
@@ -52,6 +58,106 @@ class Visitor:
         self.as_segments = as_segments
         #: Set once anything in the request depended on who the visitor is.
         self.used = False
+        #: A visitor id minted in this request, for the middleware to set as a cookie.
+        self.pending_visitor_id: str | None = None
+        #: A consent choice ``(purposes, time)`` the middleware must write to the cookie.
+        self.pending_consent: tuple[tuple[str, ...], float] | None = None
+        #: Set when the browser must forget the visitor id and attribution (logout, erase).
+        self.forget_browser = False
+        #: Set when the browser must forget the consent choice too (erase).
+        self.forget_consent = False
+
+    #: Cached per request; :meth:`refresh` drops them when the user or consent changes.
+    _CACHED = (
+        "consent",
+        "visitor_id",
+        "profile",
+        "context",
+        "matches",
+        "user_groups",
+        "segment_slugs",
+        "segment_ids",
+    )
+
+    def refresh(self) -> None:
+        """Forget what was computed (after login, logout, a consent change or a profile write)."""
+        for name in self._CACHED:
+            self.__dict__.pop(name, None)
+
+    def _user(self) -> Any:
+        user = getattr(self._request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+    @cached_property
+    def consent(self) -> ConsentState:
+        """What the visitor allowed (cookie, ``Sec-GPC``, and a known user's stored choice)."""
+        conf = personalize_settings
+        if self._signals is not None:
+            cookie, gpc = self._signals.consent, "1" if self._signals.gpc else None
+        else:
+            cookie = self._request.COOKIES.get(conf.CONSENT_COOKIE)
+            gpc = self._request.headers.get("sec-gpc")
+        if self.pending_consent is not None:
+            return resolve_consent(None, gpc, stored=self.pending_consent)
+        consent = resolve_consent(cookie, gpc, mode=conf.consent_mode)
+        user = self._user()
+        if consent.explicit or user is None or self.as_segments is not None:
+            return consent
+        # A known user who made no choice in this browser: their account's choice applies.
+        stored = profile_store().load(ProfileKey(user_id=user.pk))
+        if stored is None or stored.consent_at is None:
+            return consent
+        return resolve_consent(
+            cookie, gpc, mode=conf.consent_mode, stored=(stored.consent, stored.consent_at)
+        )
+
+    @cached_property
+    def visitor_id(self) -> str | None:
+        """The anonymous visitor id (only with consent to personalization), or None."""
+        if self.pending_visitor_id is not None:
+            return self.pending_visitor_id
+        if not self.consent.allows(PERSONALIZATION):
+            return None
+        if self._signals is not None:
+            return read_visitor_id(self._signals.visitor_token)
+        return read_visitor_id(self._request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
+
+    def ensure_visitor_id(self) -> str | None:
+        """The visitor id, minting one (and its cookie) when consent allows and there is none."""
+        if self.visitor_id is None and self.consent.allows(PERSONALIZATION):
+            self.pending_visitor_id = new_visitor_id()
+            self.__dict__["visitor_id"] = self.pending_visitor_id
+        return self.visitor_id
+
+    def user_key(self) -> ProfileKey | None:
+        """The logged-in user's profile key (whatever the consent), or None."""
+        user = self._user()
+        return None if user is None or self.as_segments is not None else ProfileKey(user_id=user.pk)
+
+    @property
+    def profile_key(self) -> ProfileKey | None:
+        """How the visitor's profile is found: the user when logged in, else the visitor id."""
+        if self.as_segments is not None or not self.consent.allows(PERSONALIZATION):
+            return None
+        user = self._user()
+        if user is not None:
+            return ProfileKey(user_id=user.pk)
+        return ProfileKey(visitor_id=self.visitor_id) if self.visitor_id else None
+
+    @cached_property
+    def profile(self) -> ProfileState | None:
+        """The stored profile (with consent to personalization), or None."""
+        key = self.profile_key
+        return None if key is None else profile_store().load(key)
+
+    def profile_attributes(self) -> dict[str, Any]:
+        """The ``visitor.*`` attributes (decayed to now)."""
+        profile = self.profile
+        if profile is None:
+            return empty_visitor_attributes()
+        config = current_config()
+        now = (self._now or datetime.now(UTC)).timestamp()
+        return profile_attributes(profile, now, config.stages, config.half_life_days)
 
     @cached_property
     def segment_set(self) -> SegmentSet:
@@ -63,7 +169,12 @@ class Visitor:
         """The visitor context (signals of this request)."""
         include_groups = self.segment_set.reads("user.groups")
         return build_context(
-            self._request, self._now, include_groups=include_groups, signals=self._signals
+            self._request,
+            self._now,
+            include_groups=include_groups,
+            signals=self._signals,
+            consent=self.consent,
+            profile=self.profile_attributes(),
         )
 
     @property
@@ -128,3 +239,12 @@ class Visitor:
 
     def __repr__(self) -> str:
         return f"<Visitor segments={sorted(self.segment_slugs)!r}>"
+
+
+def visitor_of(request: HttpRequest) -> Visitor:
+    """The request's visitor (``request.visitor``), attached when the middleware did not run."""
+    visitor = getattr(request, "visitor", None)
+    if not isinstance(visitor, Visitor):
+        visitor = Visitor(request)
+        request.visitor = visitor  # type: ignore[attr-defined]
+    return visitor

@@ -58,14 +58,22 @@ def _fresh_registry(request: Any) -> Iterator[None]:
     from django.core.cache import cache
 
     from personalize.conf import personalize_settings
+    from personalize.profiles import reset_profile_store
     from personalize.registry import registry
+    from personalize.scoring_config import config_registry
+    from personalize.tracking import page_tags_changed
+
+    def reset() -> None:
+        registry.reset()
+        config_registry.reset()
+        reset_profile_store()
+        page_tags_changed()
+        personalize_settings.reload()
 
     cache.clear()
-    registry.reset()
-    personalize_settings.reload()
+    reset()
     yield
-    registry.reset()
-    personalize_settings.reload()
+    reset()
 
 
 @pytest.fixture

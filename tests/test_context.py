@@ -21,13 +21,16 @@ pytestmark = pytest.mark.django_db
 def test_attribute_tree_has_every_documented_key(make_request: Any) -> None:
     context = build_context(make_request("/journal/?utm_source=x"), NOW)
     assert sorted(context.attributes) == [
+        "consent",
         "device",
         "geo",
+        "gpc",
         "page",
         "query",
         "referral",
         "time",
         "user",
+        "visitor",
     ]
     assert sorted(context.attributes["geo"]) == [
         "city",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from personalize.attribution import read_attribution
+from personalize.consent import dump_consent_cookie
 from tests.conftest import IPHONE
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,13 @@ def test_request_visitor_is_lazy_and_shared(client: Any, demo: None) -> None:
     assert b"Mobile visitors" in response.content
 
 
+def consent_to(client: Any, *purposes: str) -> None:
+    """Give the test client's browser a consent choice."""
+    client.cookies["pz_consent"] = dump_consent_cookie(purposes, time.time())
+
+
 def test_landing_attribution_cookie_persists_across_pages(client: Any, demo: None) -> None:
+    consent_to(client, "personalization")
     landing = client.get("/", {"utm_source": "google", "utm_medium": "cpc"})
     cookie = landing.cookies["pz_attr"]
     assert cookie["httponly"] is True
@@ -42,7 +50,15 @@ def test_landing_attribution_cookie_persists_across_pages(client: Any, demo: Non
     assert "pz_attr" not in page.cookies
 
 
+def test_no_attribution_cookie_before_consent(client: Any, demo: None) -> None:
+    response = client.get("/", {"utm_source": "google", "utm_medium": "cpc"})
+    assert "pz_attr" not in response.cookies
+    # The landing attribution still counts for this request's own decisions.
+    assert response.wsgi_request.visitor.in_segment("paid-search") is True
+
+
 def test_cookie_stored_even_when_page_does_not_personalize(client: Any, demo: None) -> None:
+    consent_to(client, "personalization")
     response = client.get("/journal/", {"utm_medium": "email", "utm_source": "newsletter"})
     assert (
         read_attribution(response.cookies["pz_attr"].value, 1800)["attribution"]["channel"]
@@ -51,6 +67,7 @@ def test_cookie_stored_even_when_page_does_not_personalize(client: Any, demo: No
 
 
 def test_no_cookie_on_post_or_errors(client: Any, demo: None) -> None:
+    consent_to(client, "personalization")
     assert "pz_attr" not in client.get("/no-such-page/", {"gclid": "x"}).cookies
     assert "pz_attr" not in client.post("/", {"gclid": "x"}).cookies
 

@@ -170,8 +170,16 @@ def test_explain_lists_rules(segment_factory: Any, make_request: Any) -> None:
             "matched": False,
             "match": "all",
             "rules": [
-                {"summary": "from Germany, Austria or Switzerland", "matched": False},
-                {"summary": "on a mobile phone", "matched": True},
+                {
+                    "summary": "from Germany, Austria or Switzerland",
+                    "matched": False,
+                    "attributes": {"geo.country": None},
+                },
+                {
+                    "summary": "on a mobile phone",
+                    "matched": True,
+                    "attributes": {"device.type": "mobile"},
+                },
             ],
         }
     ]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.api import APIField
@@ -13,6 +17,15 @@ from wagtail.search import index
 
 from personalize.blocks import GatedBlock, PersonalizedBlock
 from personalize.pages import PersonalizedPageMixin
+from personalize.preferences import PreferenceBlock
+
+
+class ContentPageTag(TaggedItemBase):
+    """Tags of content pages: each view adds interest points per tag."""
+
+    content_object = ParentalKey(
+        "home.ContentPage", related_name="tagged_items", on_delete=models.CASCADE
+    )
 
 
 class CallToActionBlock(blocks.StructBlock):
@@ -69,6 +82,7 @@ class BodyBlock(blocks.StreamBlock):
     personalized = PersonalizedBlock(content_blocks())
     gated = GatedBlock(content_blocks())
     country_picker = CountryPickerBlock()
+    preference = PreferenceBlock()
 
 
 class HomePage(PersonalizedPageMixin, Page):
@@ -89,8 +103,10 @@ class ContentPage(PersonalizedPageMixin, Page):
 
     intro = RichTextField(blank=True)
     body = StreamField(BodyBlock(), blank=True)
+    tags = ClusterTaggableManager(through=ContentPageTag, blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    promote_panels = [*Page.promote_panels, FieldPanel("tags")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     api_fields = [APIField("intro"), APIField("body")]
     subpage_types = ["home.ContentPage"]

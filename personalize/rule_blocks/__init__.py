@@ -22,12 +22,27 @@ from personalize.rule_blocks.referral import (
     UtmRule,
 )
 from personalize.rule_blocks.user import GroupRule, LoggedInRule, ProfileFieldRule
+from personalize.rule_blocks.visitor import (
+    ConsentRule,
+    DaysSinceFirstVisitRule,
+    GpcRule,
+    InterestRule,
+    JourneyStageRule,
+    PreferenceRule,
+    ReturningRule,
+    ScoreRule,
+    VisitsRule,
+)
 from personalize.rule_blocks.when import DateWindowRule, TimeWindowRule, WeekdayRule
 from personalize.rule_blocks.where import CityRule, ContinentRule, CountryRule, RegionRule
 
 
 def leaf_rule_blocks() -> list[tuple[str, RuleBlock]]:
-    """Every rule block except the nested group, in the order editors see them."""
+    """Every rule block except the nested group, in the order editors see them.
+
+    The block chooser shows the blocks without a ``Meta.group`` first, then each group (such as
+    "Visitor") under its heading, in the order the groups first appear here.
+    """
     return [
         ("country", CountryRule()),
         ("region", RegionRule()),
@@ -46,6 +61,15 @@ def leaf_rule_blocks() -> list[tuple[str, RuleBlock]]:
         ("logged_in", LoggedInRule()),
         ("group", GroupRule()),
         ("profile_field", ProfileFieldRule()),
+        ("visits", VisitsRule()),
+        ("returning", ReturningRule()),
+        ("days_since_first_visit", DaysSinceFirstVisitRule()),
+        ("score", ScoreRule()),
+        ("journey_stage", JourneyStageRule()),
+        ("interest", InterestRule()),
+        ("preference", PreferenceRule()),
+        ("consent", ConsentRule()),
+        ("gpc", GpcRule()),
         ("advanced", AdvancedConditionRule()),
     ]
 
@@ -102,22 +126,31 @@ __all__ = [
     "BrowserRule",
     "ChannelRule",
     "CityRule",
+    "ConsentRule",
     "ContinentRule",
     "CountryRule",
     "DateWindowRule",
+    "DaysSinceFirstVisitRule",
     "DeviceTypeRule",
+    "GpcRule",
     "GroupRule",
+    "InterestRule",
+    "JourneyStageRule",
     "LoggedInRule",
     "OperatingSystemRule",
+    "PreferenceRule",
     "ProfileFieldRule",
     "QueryParameterRule",
     "ReferrerHostRule",
     "RegionRule",
+    "ReturningRule",
     "RuleBlock",
     "RuleGroup",
+    "ScoreRule",
     "SegmentRulesBlock",
     "TimeWindowRule",
     "UtmRule",
+    "VisitsRule",
     "WeekdayRule",
     "leaf_rule_blocks",
     "sentence",

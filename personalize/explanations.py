@@ -1,0 +1,106 @@
+""" "Why am I seeing this?": plain-language reasons built from the visitor's own attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+#: How explanations name the attributes a rule read ("your country").
+ATTRIBUTE_LABELS: dict[str, str] = {
+    "geo.country": "your country",
+    "geo.region": "your region",
+    "geo.city": "your city",
+    "geo.continent": "your continent",
+    "geo.timezone": "your time zone",
+    "time.hour": "your local hour",
+    "time.weekday": "your weekday",
+    "time.date": "your local date",
+    "time.minutes": "your local time",
+    "device.type": "your device",
+    "device.os": "your operating system",
+    "device.browser": "your browser",
+    "referral.channel": "how you arrived",
+    "referral.source": "where you came from",
+    "referral.medium": "the link's medium",
+    "referral.campaign": "the campaign",
+    "referral.host": "the site you came from",
+    "user.authenticated": "signed in",
+    "user.groups": "your groups",
+    "visitor.visits": "your visits",
+    "visitor.returning": "returning visitor",
+    "visitor.days_since_first_visit": "days since your first visit",
+    "visitor.score": "your engagement score",
+    "visitor.stage": "your journey stage",
+    "visitor.peak_stage": "the furthest journey stage you reached",
+    "consent": "what you allowed",
+    "gpc": "Global Privacy Control",
+}
+
+
+def attribute_label(path: str) -> str:
+    """A visitor-facing name for an attribute path."""
+    if path in ATTRIBUTE_LABELS:
+        return ATTRIBUTE_LABELS[path]
+    if path.startswith("visitor.interests."):
+        return f"your interest in “{path.removeprefix('visitor.interests.')}”"
+    if path.startswith("visitor.prefs."):
+        return f"your answer to “{path.removeprefix('visitor.prefs.')}”"
+    if path.startswith("user."):
+        return f"your profile’s {path.removeprefix('user.').replace('_', ' ')}"
+    return path
+
+
+def format_value(value: Any) -> str:
+    """A visitor-facing rendering of an attribute value."""
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(item) for item in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def privacy_url() -> str | None:
+    """The privacy page's URL, or None when the site does not include ``personalize.urls``."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("personalize:privacy")
+    except NoReverseMatch:
+        return None
+
+
+def why(visitor: Any, segment_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Which segments chose the content, and the visitor's values that made each rule match.
+
+    Args:
+        visitor: the request's :class:`~personalize.visitor.Visitor`.
+        segment_ids: the matched segments that selected the content.
+
+    Returns:
+        ``[{"segment": name, "rules": [{"summary", "values": [(label, text)]}]}]``.
+    """
+    attributes = visitor.attributes
+    segment_set = visitor.segment_set
+    reasons = []
+    for segment_id in segment_ids:
+        name = segment_set.names.get(segment_id)
+        if name is None:
+            continue
+        rules = [
+            {
+                "summary": rule["summary"],
+                "values": [
+                    (attribute_label(path), format_value(value))
+                    for path, value in rule["attributes"].items()
+                ],
+            }
+            for rule in segment_set.reasons(segment_id, attributes)
+        ]
+        reasons.append({"segment": name, "rules": rules})
+    return reasons

@@ -1,0 +1,8 @@
+"""The package's models: segments, visitor profiles, scoring rules and the admin settings."""
+
+from personalize.models.profiles import Profile
+from personalize.models.scoring import ScoringRule
+from personalize.models.segments import Segment, SegmentQuerySet
+from personalize.models.settings import PersonalizationSettings
+
+__all__ = ["PersonalizationSettings", "Profile", "ScoringRule", "Segment", "SegmentQuerySet"]

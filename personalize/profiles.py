@@ -1,0 +1,384 @@
+"""Where visitor profiles live: the profile store.
+
+A profile is found by the logged-in user or, for anonymous visitors, by the visitor id of their
+signed cookie (:class:`ProfileKey`). :class:`DatabaseProfileStore` keeps profiles in the
+database with a short-lived copy in the shared cache, so a warm request reads a profile with no
+query; every write locks the row, so concurrent events for one visitor are never lost. The store
+is chosen by ``PERSONALIZE["PROFILE_STORE"]``; :class:`MemoryProfileStore` serves tests and
+single-process set-ups.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.cache import caches
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.module_loading import import_string
+
+from personalize.cache import CACHE_ERRORS
+from personalize.conf import personalize_settings
+from personalize.rules.scoring import ProfileState, merge
+
+logger = logging.getLogger(__name__)
+
+Change = Callable[[ProfileState], ProfileState]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileKey:
+    """How a profile is found: by user when logged in, else by visitor id."""
+
+    visitor_id: str | None = None
+    user_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.visitor_id is None and self.user_id is None:
+            raise ValueError("a profile key needs a visitor id or a user id")
+
+    @property
+    def cache_key(self) -> str:
+        """The shared-cache key of this profile's copy."""
+        prefix = personalize_settings.CACHE_KEY_PREFIX
+        if self.user_id is not None:
+            return f"{prefix}:profile:u:{self.user_id}"
+        return f"{prefix}:profile:v:{self.visitor_id}"
+
+
+def new_visitor_id() -> str:
+    """A random visitor id (UUID4, 122 random bits)."""
+    return uuid.uuid4().hex
+
+
+def valid_visitor_id(value: object) -> str | None:
+    """``value`` as a canonical visitor id, or None when it is not one."""
+    if not isinstance(value, str) or len(value) != 32:
+        return None
+    try:
+        return uuid.UUID(hex=value).hex
+    except ValueError:
+        return None
+
+
+class BaseProfileStore:
+    """The interface every profile store implements."""
+
+    def load(self, key: ProfileKey) -> ProfileState | None:
+        """The profile, or None when there is none."""
+        raise NotImplementedError
+
+    def update(self, key: ProfileKey, change: Change) -> ProfileState:
+        """Apply ``change`` atomically to the profile (created empty when missing).
+
+        Returns:
+            The profile as written.
+        """
+        raise NotImplementedError
+
+    def merge_into_user(
+        self, visitor_id: str, user_id: int, now: float, half_life_days: float
+    ) -> ProfileState | None:
+        """Fold the anonymous profile ``visitor_id`` into the user's profile.
+
+        Idempotent: once merged, the anonymous profile is gone and a second call changes
+        nothing. A user without a profile takes the anonymous one over.
+
+        Returns:
+            The user's profile after the merge, or None when there was nothing to merge.
+        """
+        raise NotImplementedError
+
+    def visitor_id_of(self, key: ProfileKey) -> str | None:
+        """The visitor id of the profile (a user's profile has one too), or None."""
+        raise NotImplementedError
+
+    def erase(self, key: ProfileKey) -> int:
+        """Delete the profile and every cached copy. Returns how many profiles were deleted."""
+        raise NotImplementedError
+
+    def purge(self, before: datetime) -> int:
+        """Delete profiles last seen before ``before``. Returns how many were deleted."""
+        raise NotImplementedError
+
+
+class DatabaseProfileStore(BaseProfileStore):
+    """Profiles in the ``Profile`` table, read through the shared cache."""
+
+    def _cache(self) -> Any:
+        return caches[personalize_settings.CACHE_ALIAS]
+
+    def _cache_get(self, key: ProfileKey) -> tuple[bool, Any]:
+        try:
+            hit = self._cache().get(key.cache_key)
+        except CACHE_ERRORS as exc:
+            logger.warning("profile cache unreachable, reading the database: %s", exc)
+            return False, None
+        if isinstance(hit, dict) and "d" in hit:
+            return True, hit["d"]
+        return False, None
+
+    def _cache_set(self, key: ProfileKey, data: Any) -> None:
+        try:
+            self._cache().set(
+                key.cache_key, {"d": data}, timeout=personalize_settings.PROFILE_CACHE_TIMEOUT
+            )
+        except CACHE_ERRORS as exc:
+            logger.warning("profile cache unreachable, not caching: %s", exc)
+
+    def forget(self, *keys: ProfileKey) -> None:
+        """Drop the cached copies of these profiles."""
+        try:
+            self._cache().delete_many([key.cache_key for key in keys])
+        except CACHE_ERRORS as exc:
+            logger.warning("profile cache unreachable, copies expire on their own: %s", exc)
+
+    @staticmethod
+    def _lookup(key: ProfileKey) -> dict[str, Any]:
+        if key.user_id is not None:
+            return {"user_id": key.user_id}
+        return {"visitor_id": key.visitor_id}
+
+    def load(self, key: ProfileKey) -> ProfileState | None:
+        """The profile: from the cache when warm, else one query (then cached)."""
+        from personalize.models import Profile
+
+        hit, data = self._cache_get(key)
+        if not hit:
+            data = (
+                Profile.objects.filter(**self._lookup(key)).values_list("data", flat=True).first()
+            )
+            self._cache_set(key, data)
+        return None if data is None else ProfileState.from_json(data)
+
+    def update(self, key: ProfileKey, change: Change) -> ProfileState:
+        """Lock the row, apply ``change``, write; the cached copy is dropped after commit."""
+        with transaction.atomic():
+            row = self._locked(key)
+            state = change(ProfileState.from_json(row.data))
+            self._write(row, state)
+        self._forget_after_write(key)
+        return state
+
+    def _forget_after_write(self, *keys: ProfileKey) -> None:
+        """Drop cached copies now and, inside an outer transaction, again once it commits
+        (another request may cache the old row until then)."""
+        self.forget(*keys)
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: self.forget(*keys))
+
+    def _locked(self, key: ProfileKey) -> Any:
+        from personalize.models import Profile
+
+        lookup = self._lookup(key)
+        row = Profile.objects.select_for_update().filter(**lookup).first()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    row = Profile.objects.create(**lookup)
+            except IntegrityError:
+                # Another request created it first; wait for its lock.
+                row = Profile.objects.select_for_update().get(**lookup)
+        return row
+
+    @staticmethod
+    def _write(row: Any, state: ProfileState, *fields: str) -> None:
+        row.data = state.to_json()
+        if state.last_seen is not None:
+            row.last_seen = datetime.fromtimestamp(state.last_seen, UTC)
+        row.save(update_fields=["data", "last_seen", *fields])
+
+    def merge_into_user(
+        self, visitor_id: str, user_id: int, now: float, half_life_days: float
+    ) -> ProfileState | None:
+        """Merge under row locks taken in primary-key order (no deadlock between merges)."""
+        from personalize.models import Profile
+
+        anonymous_key = ProfileKey(visitor_id=visitor_id)
+        user_key = ProfileKey(user_id=user_id)
+        with transaction.atomic():
+            query = Q(visitor_id=visitor_id, user__isnull=True) | Q(user_id=user_id)
+            rows = list(Profile.objects.select_for_update().filter(query).order_by("pk"))
+            anonymous = next((r for r in rows if r.user_id is None), None)
+            known = next((r for r in rows if r.user_id == user_id), None)
+            if anonymous is None:
+                state = None if known is None else ProfileState.from_json(known.data)
+            elif known is None:
+                anonymous.user_id = user_id
+                state = ProfileState.from_json(anonymous.data)
+                state = _with_audit(state, now, "linked", anonymous.visitor_id.hex)
+                self._write(anonymous, state, "user")
+            else:
+                state = merge(
+                    ProfileState.from_json(anonymous.data),
+                    ProfileState.from_json(known.data),
+                    now,
+                    half_life_days=half_life_days,
+                    audit=_audit(now, "merged", anonymous.visitor_id.hex, anonymous.data),
+                )
+                anonymous.delete()
+                self._write(known, state)
+        self._forget_after_write(anonymous_key, user_key)
+        return state
+
+    def visitor_id_of(self, key: ProfileKey) -> str | None:
+        """The profile's visitor id (one query)."""
+        from personalize.models import Profile
+
+        value = Profile.objects.filter(**self._lookup(key)).values_list("visitor_id", flat=True)
+        found = value.first()
+        return None if found is None else found.hex
+
+    def erase(self, key: ProfileKey) -> int:
+        """Delete the row (and the cached copies of both of its keys)."""
+        from personalize.models import Profile
+
+        rows = Profile.objects.filter(**self._lookup(key))
+        keys = [key, *_keys_of(rows.values_list("visitor_id", "user_id"))]
+        deleted, _ = rows.delete()
+        self._forget_after_write(*keys)
+        return int(deleted)
+
+    def purge(self, before: datetime) -> int:
+        """Delete profiles not seen since ``before`` (their cached copies expire on their own)."""
+        from personalize.models import Profile
+
+        stale = Profile.objects.filter(last_seen__lt=before)
+        keys = _keys_of(stale.values_list("visitor_id", "user_id"))
+        deleted, _ = stale.delete()
+        self.forget(*keys)
+        return int(deleted)
+
+
+def _keys_of(rows: Any) -> list[ProfileKey]:
+    """Both cache keys of each ``(visitor_id, user_id)`` row."""
+    keys = []
+    for visitor_id, user_id in rows:
+        keys.append(ProfileKey(visitor_id=visitor_id.hex))
+        if user_id is not None:
+            keys.append(ProfileKey(user_id=user_id))
+    return keys
+
+
+def _audit(now: float, action: str, visitor_id: str, data: Any) -> dict[str, Any]:
+    state = ProfileState.from_json(data)
+    return {
+        "at": now,
+        "action": action,
+        "visitor_id": visitor_id,
+        "visits": state.visits,
+        "score": round(state.score, 2),
+        "interests": len(state.interests),
+        "prefs": sorted(state.prefs),
+    }
+
+
+def _with_audit(state: ProfileState, now: float, action: str, visitor_id: str) -> ProfileState:
+    entry = _audit(now, action, visitor_id, state.to_json())
+    return replace(state, merges=(*state.merges, entry))
+
+
+class MemoryProfileStore(BaseProfileStore):
+    """Profiles in process memory (tests, single-process demos)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: visitor id → (user id or None, state)
+        self.profiles: dict[str, tuple[int | None, ProfileState]] = {}
+
+    def _find(self, key: ProfileKey) -> str | None:
+        if key.user_id is not None:
+            return next((v for v, (u, _) in self.profiles.items() if u == key.user_id), None)
+        return key.visitor_id if key.visitor_id in self.profiles else None
+
+    def load(self, key: ProfileKey) -> ProfileState | None:
+        """The profile, or None."""
+        with self._lock:
+            found = self._find(key)
+            return None if found is None else self.profiles[found][1]
+
+    def update(self, key: ProfileKey, change: Change) -> ProfileState:
+        """Apply ``change`` under the store's lock."""
+        with self._lock:
+            found = self._find(key)
+            if found is None:
+                found = key.visitor_id if key.user_id is None else new_visitor_id()
+                assert found is not None  # noqa: S101 - a key has a visitor id or a user id
+                self.profiles[found] = (key.user_id, ProfileState())
+            user_id, state = self.profiles[found]
+            state = change(state)
+            self.profiles[found] = (user_id, state)
+            return state
+
+    def merge_into_user(
+        self, visitor_id: str, user_id: int, now: float, half_life_days: float
+    ) -> ProfileState | None:
+        """Merge as the database store does."""
+        with self._lock:
+            anonymous = self.profiles.get(visitor_id)
+            if anonymous is not None and anonymous[0] is not None:
+                anonymous = None
+            known_id = self._find(ProfileKey(user_id=user_id))
+            if anonymous is None:
+                return None if known_id is None else self.profiles[known_id][1]
+            if known_id is None:
+                state = _with_audit(anonymous[1], now, "linked", visitor_id)
+                self.profiles[visitor_id] = (user_id, state)
+                return state
+            state = merge(
+                anonymous[1],
+                self.profiles[known_id][1],
+                now,
+                half_life_days=half_life_days,
+                audit=_audit(now, "merged", visitor_id, anonymous[1].to_json()),
+            )
+            del self.profiles[visitor_id]
+            self.profiles[known_id] = (user_id, state)
+            return state
+
+    def visitor_id_of(self, key: ProfileKey) -> str | None:
+        """The profile's visitor id."""
+        with self._lock:
+            return self._find(key)
+
+    def erase(self, key: ProfileKey) -> int:
+        """Delete the profile."""
+        with self._lock:
+            found = self._find(key)
+            if found is None:
+                return 0
+            del self.profiles[found]
+            return 1
+
+    def purge(self, before: datetime) -> int:
+        """Delete profiles last seen before ``before``."""
+        cutoff = before.timestamp()
+        with self._lock:
+            stale = [v for v, (_, s) in self.profiles.items() if (s.last_seen or 0) < cutoff]
+            for visitor_id in stale:
+                del self.profiles[visitor_id]
+            return len(stale)
+
+
+_store: BaseProfileStore | None = None
+
+
+def profile_store() -> BaseProfileStore:
+    """The configured store (``PERSONALIZE["PROFILE_STORE"]``), one per process."""
+    global _store
+    if _store is None:
+        store_class = import_string(personalize_settings.PROFILE_STORE)
+        _store = store_class()
+    return _store
+
+
+def reset_profile_store() -> None:
+    """Forget the store instance (settings changed)."""
+    global _store
+    _store = None

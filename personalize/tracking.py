@@ -1,0 +1,254 @@
+"""Recording what a consenting visitor does: events, consent choices and stated preferences.
+
+``personalize.track(request, name, **props)`` is the public entry point; the middleware tracks
+page views, and receivers track Wagtail form submissions and document downloads. Nothing is
+written for a visitor who has not allowed personalization, for bots, or in previews.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import HttpRequest
+
+from personalize.conf import personalize_settings
+from personalize.consent import PERSONALIZATION, PURPOSES, ConsentState, clean_purposes
+from personalize.profiles import ProfileKey, profile_store
+from personalize.rules.scoring import Event, ProfileState, apply_event, needs_write
+from personalize.scoring_config import current_config
+
+logger = logging.getLogger(__name__)
+
+#: Event names: letters, digits, ``_ - . :``, at most 64 characters.
+EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+#: Preference keys (they become attribute paths ``visitor.prefs.<key>``).
+PREFERENCE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+#: Longest preference value kept.
+PREFERENCE_VALUE_LENGTH = 100
+#: Most preferences kept per visitor.
+PREFERENCE_LIMIT = 50
+#: Most tags of one page counted as interests.
+_TAG_LIMIT = 20
+
+
+def page_event(page: Any, name: str = "page_view") -> Event:
+    """The event for a view of ``page`` (its id, type and tags)."""
+    specific_class = getattr(page, "specific_class", None) or type(page)
+    return Event(
+        name=name,
+        page_id=page.pk,
+        page_type=specific_class._meta.label_lower,
+        tags=page_tags(page),
+    )
+
+
+def page_tags(page: Any) -> tuple[str, ...]:
+    """The page's tag names (cached per page and publication; empty for untagged page types)."""
+    specific = getattr(page, "specific_deferred", page)
+    if not hasattr(specific, "tags"):
+        return ()
+    published = getattr(page, "last_published_at", None)
+    return _tags(type(specific), page.pk, published.timestamp() if published else 0.0)
+
+
+@lru_cache(maxsize=2048)
+def _tags(model: Any, pk: int, published: float) -> tuple[str, ...]:
+    instance = model._default_manager.filter(pk=pk).first()
+    if instance is None:
+        return ()
+    names = instance.tags.order_by("name").values_list("name", flat=True)[:_TAG_LIMIT]
+    return tuple(name.lower() for name in names)
+
+
+def page_tags_changed() -> None:
+    """Forget the remembered page tags (tests; tags change with a new publication anyway)."""
+    _tags.cache_clear()
+
+
+def track(
+    request: HttpRequest,
+    name: str,
+    *,
+    page: Any = None,
+    target: str | int | None = None,
+    tags: Iterable[str] = (),
+) -> bool:
+    """Record an event for the request's visitor and score it.
+
+    Args:
+        request: the current request.
+        name: ``"page_view"``, ``"form_submit"``, ``"download"`` or a custom event name.
+        page: the page the event happened on (its id, type and tags are recorded).
+        target: the form or document the event is about (for scoring rules).
+        tags: extra interest tags.
+
+    Returns:
+        True when the event was recorded; False without consent, for bots, in previews, for
+        an invalid event name, or when the database could not be written (logged).
+    """
+    from personalize.visitor import visitor_of
+
+    if not isinstance(name, str) or not EVENT_NAME.match(name):
+        logger.debug("event not tracked: invalid name %r", name)
+        return False
+    visitor = visitor_of(request)
+    if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
+        return False
+    if visitor.context.attributes["device"].get("type") == "bot":
+        return False
+    event = page_event(page, name) if page is not None else Event(name=name)
+    extra = tuple(str(t).lower()[:100] for t in tags if isinstance(t, str) and t)
+    event = replace(
+        event,
+        target=None if target is None else str(target)[:100],
+        tags=(*event.tags, *extra),
+    )
+    visitor.ensure_visitor_id()
+    key = visitor.profile_key
+    if key is None:
+        return False
+    config = current_config()
+    now = time.time()
+    current = visitor.profile or ProfileState()
+    attributes = visitor.context.attributes if config.attribute_rules else {}
+    if visitor.profile is not None and not needs_write(
+        current,
+        event,
+        config.rules,
+        now,
+        visit_timeout=personalize_settings.ATTRIBUTION_TIMEOUT,
+        attributes=attributes,
+    ):
+        return True
+    try:
+        profile_store().update(
+            key,
+            lambda state: apply_event(
+                state,
+                event,
+                config.rules,
+                attributes,
+                now,
+                half_life_days=config.half_life_days,
+                visit_timeout=personalize_settings.ATTRIBUTION_TIMEOUT,
+            ),
+        )
+    except DatabaseError:
+        logger.exception("event %r not recorded: the profile could not be written", name)
+        return False
+    visitor.__dict__.pop("profile", None)
+    return True
+
+
+def record_consent(key: ProfileKey, purposes: Iterable[str], at: float) -> ProfileState:
+    """Store a consent choice on a profile (created when missing)."""
+    granted = tuple(sorted(clean_purposes(purposes)))
+    return profile_store().update(key, lambda s: replace(s, consent=granted, consent_at=at))
+
+
+def set_preference(request: HttpRequest, key: str, value: str | None) -> bool:
+    """Store (or, with ``None``, remove) a stated preference for the request's visitor.
+
+    Returns:
+        False when the key or value is invalid or the visitor has not allowed personalization.
+    """
+    from personalize.visitor import visitor_of
+
+    if not isinstance(key, str) or not PREFERENCE_KEY.match(key):
+        return False
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        return False
+    visitor = visitor_of(request)
+    if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
+        return False
+    visitor.ensure_visitor_id()
+    profile_key = visitor.profile_key
+    if profile_key is None:
+        return False
+    now = time.time()
+    text = None if value is None else value.strip()[:PREFERENCE_VALUE_LENGTH]
+
+    def change(state: ProfileState) -> ProfileState:
+        prefs, stamps = dict(state.prefs), dict(state.prefs_at)
+        if text is None:
+            prefs.pop(key, None)
+            stamps.pop(key, None)
+        elif key in prefs or len(prefs) < PREFERENCE_LIMIT:
+            prefs[key], stamps[key] = text, now
+        return replace(state, prefs=prefs, prefs_at=stamps)
+
+    profile_store().update(profile_key, change)
+    visitor.refresh()
+    return True
+
+
+def change_consent(request: HttpRequest, purposes: Iterable[object]) -> ConsentState:
+    """Record the visitor's consent choice (the response's cookie is set by the middleware).
+
+    A known user's choice is kept on their profile as well. Withdrawing consent to
+    personalization deletes what was stored about an anonymous visitor and clears a known user's
+    behavioural data (visits, scores, interests, preferences), keeping the consent record.
+
+    Args:
+        request: the current request.
+        purposes: the purposes granted; unknown values are ignored.
+
+    Returns:
+        The new consent state.
+    """
+    from personalize.visitor import visitor_of
+
+    visitor = visitor_of(request)
+    granted = clean_purposes(purposes)
+    now = time.time()
+    ordered = tuple(p for p in PURPOSES if p in granted)
+    had_personalization = visitor.consent.allows(PERSONALIZATION)
+    user_key = visitor.user_key()
+    anonymous_id = visitor.visitor_id
+    visitor.pending_consent = (ordered, now)
+    if PERSONALIZATION not in granted:
+        if anonymous_id is not None:
+            profile_store().erase(ProfileKey(visitor_id=anonymous_id))
+        if user_key is not None and had_personalization:
+            profile_store().update(user_key, lambda s: replace(ProfileState(), merges=s.merges))
+        visitor.forget_browser = True
+    if user_key is not None:
+        record_consent(user_key, granted, now)
+    visitor.refresh()
+    return visitor.consent
+
+
+def erase_visitor(request: HttpRequest) -> int:
+    """Erase everything stored about the request's visitor: profiles, cached copies, cookies.
+
+    For a logged-in user, their profile (and the anonymous one of this browser) is deleted.
+    The browser forgets the visitor id, attribution, time zone and consent cookies.
+
+    Returns:
+        How many profiles were deleted.
+    """
+    from personalize.identity import read_visitor_id
+    from personalize.visitor import visitor_of
+
+    visitor = visitor_of(request)
+    store = profile_store()
+    deleted = 0
+    user_key = visitor.user_key()
+    if user_key is not None:
+        deleted += store.erase(user_key)
+    raw = request.COOKIES.get(personalize_settings.VISITOR_COOKIE)
+    anonymous_id = read_visitor_id(raw)
+    if anonymous_id is not None:
+        deleted += store.erase(ProfileKey(visitor_id=anonymous_id))
+    visitor.forget_browser = True
+    visitor.forget_consent = True
+    visitor.pending_visitor_id = None
+    visitor.refresh()
+    return deleted
