@@ -16,6 +16,12 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument(
+        "--only",
+        choices=["pages", "profiles", "blocks", "graphql", "conditions"],
+        action="append",
+        help="run only these benchmarks (repeatable)",
+    )
     args = parser.parse_args()
     db = Path(tempfile.gettempdir()) / f"personalize-bench-{os.getpid()}.sqlite3"
     os.environ["BENCHMARK_DB"] = str(db)
@@ -23,17 +29,22 @@ def main() -> int:
     import django
 
     django.setup()
-    from benchmarks import blocks_page, conditions, graphql_page, pages
+    from benchmarks import blocks_page, conditions, graphql_page, pages, profiles_page
 
     try:
         lines = ["# wagtail-personalize benchmarks", ""]
-        lines += pages.run(quick=args.quick)
-        lines += [""]
-        lines += blocks_page.run(quick=args.quick)
-        lines += [""]
-        lines += graphql_page.run(quick=args.quick)
-        lines += [""]
-        lines += conditions.run(quick=args.quick)
+        benchmarks = {
+            "pages": pages,
+            "profiles": profiles_page,
+            "blocks": blocks_page,
+            "graphql": graphql_page,
+            "conditions": conditions,
+        }
+        for name, module in benchmarks.items():
+            if args.only and name not in args.only:
+                continue
+            lines += module.run(quick=args.quick)
+            lines += [""]
     finally:
         db.unlink(missing_ok=True)
     print("\n".join(lines))

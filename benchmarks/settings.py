@@ -15,6 +15,11 @@ DATABASES = {
         "NAME": os.environ.get(
             "BENCHMARK_DB", str(Path(tempfile.gettempdir()) / "personalize-bench.sqlite3")
         ),
+        # As a production SQLite should run: write-ahead log, no fsync per commit.
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        },
     }
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -7,8 +7,8 @@ cookies) and ``analytics``
 is granted unless the site runs in ``"opt-out"`` mode, where ``Sec-GPC: 1`` still withholds
 everything that was not explicitly allowed.
 
-The cookie is plain text (``v1:personalization,analytics:1764115200``): it is the visitor's own
-choice, so forging it gains nothing, and a consent script may read it.
+The cookie is plain text (``v1:necessary,personalization,analytics:1764115200``): it is the
+visitor's own choice, so forging it gains nothing, and a consent script may read it.
 """
 
 from __future__ import annotations

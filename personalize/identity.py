@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 
 from personalize.conf import personalize_settings
 from personalize.consent import PERSONALIZATION, dump_consent_cookie, parse_consent_cookie
-from personalize.profiles import ProfileKey, profile_store, valid_visitor_id
+from personalize.profiles import ProfileKey, new_visitor_id, profile_store, valid_visitor_id
 from personalize.signing import sign, unsign
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,10 @@ def on_login(request: HttpRequest, user: Any) -> None:
     elif profile is not None and profile.consent_at is not None:
         # The account's choice is newer (made on another device): this browser takes it.
         visitor.pending_consent = (profile.consent, profile.consent_at)
+    if visitor_id is not None:
+        # The old id now names the account's profile: the browser gets a fresh one, so that
+        # after the session ends the next visitor cannot reach the account's data through it.
+        visitor.pending_visitor_id = new_visitor_id()
     visitor.refresh()
 
 

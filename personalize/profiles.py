@@ -67,6 +67,10 @@ def valid_visitor_id(value: object) -> str | None:
         return None
 
 
+class ProfileStoreError(Exception):
+    """A profile could not be written (the caller records nothing and logs)."""
+
+
 class BaseProfileStore:
     """The interface every profile store implements."""
 
@@ -143,7 +147,9 @@ class DatabaseProfileStore(BaseProfileStore):
     def _lookup(key: ProfileKey) -> dict[str, Any]:
         if key.user_id is not None:
             return {"user_id": key.user_id}
-        return {"visitor_id": key.visitor_id}
+        # A visitor id that was linked to an account at login no longer opens that profile:
+        # the next person on the browser must not read it.
+        return {"visitor_id": key.visitor_id, "user__isnull": True}
 
     def load(self, key: ProfileKey) -> ProfileState | None:
         """The profile: from the cache when warm, else one query (then cached)."""
@@ -179,12 +185,18 @@ class DatabaseProfileStore(BaseProfileStore):
         lookup = self._lookup(key)
         row = Profile.objects.select_for_update().filter(**lookup).first()
         if row is None:
+            fields = {k: v for k, v in lookup.items() if k != "user__isnull"}
             try:
                 with transaction.atomic():
-                    row = Profile.objects.create(**lookup)
+                    row = Profile.objects.create(**fields)
             except IntegrityError:
-                # Another request created it first; wait for its lock.
-                row = Profile.objects.select_for_update().get(**lookup)
+                # Another request created it first: wait for its lock. Or the visitor id belongs
+                # to an account's profile now, which an anonymous request may not write.
+                row = Profile.objects.select_for_update().filter(**lookup).first()
+                if row is None:
+                    raise ProfileStoreError(
+                        "this visitor id belongs to a user's profile now"
+                    ) from None
         return row
 
     @staticmethod
@@ -295,7 +307,8 @@ class MemoryProfileStore(BaseProfileStore):
     def _find(self, key: ProfileKey) -> str | None:
         if key.user_id is not None:
             return next((v for v, (u, _) in self.profiles.items() if u == key.user_id), None)
-        return key.visitor_id if key.visitor_id in self.profiles else None
+        found = self.profiles.get(key.visitor_id or "")
+        return key.visitor_id if found is not None and found[0] is None else None
 
     def load(self, key: ProfileKey) -> ProfileState | None:
         """The profile, or None."""
@@ -310,6 +323,8 @@ class MemoryProfileStore(BaseProfileStore):
             if found is None:
                 found = key.visitor_id if key.user_id is None else new_visitor_id()
                 assert found is not None  # noqa: S101 - a key has a visitor id or a user id
+                if found in self.profiles:
+                    raise ProfileStoreError("this visitor id belongs to a user's profile now")
                 self.profiles[found] = (key.user_id, ProfileState())
             user_id, state = self.profiles[found]
             state = change(state)

@@ -311,9 +311,11 @@ class VersionedRegistry(Generic[V]):
             logger.error("%s change not announced to other processes: %s", self._label, exc)
 
     def reset(self) -> None:
-        """Drop this process's set without touching the store (settings changed)."""
+        """Drop this process's copy without touching the store (settings changed); the next
+        unreachable store is reported again at once."""
         with self._lock:
             self._set = None
+            self._last_warning = 0.0
 
     def _warn(self, exc: Exception) -> None:
         now = time.monotonic()

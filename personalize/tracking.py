@@ -13,18 +13,29 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest
 
 from personalize.conf import personalize_settings
 from personalize.consent import PERSONALIZATION, PURPOSES, ConsentState, clean_purposes
-from personalize.profiles import ProfileKey, profile_store
+from personalize.profiles import ProfileKey, ProfileStoreError, profile_store
 from personalize.rules.scoring import Event, ProfileState, apply_event, needs_write
 from personalize.scoring_config import current_config
 
+if TYPE_CHECKING:
+    from personalize.visitor import Visitor
+
 logger = logging.getLogger(__name__)
+
+
+def visitor_of(request: HttpRequest) -> Visitor:
+    """The request's visitor (imported late: the visitor module imports this one's users)."""
+    from personalize.visitor import visitor_of as of
+
+    return of(request)
+
 
 #: Event names: letters, digits, ``_ - . :``, at most 64 characters.
 EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -55,12 +66,15 @@ def page_tags(page: Any) -> tuple[str, ...]:
     if not hasattr(specific, "tags"):
         return ()
     published = getattr(page, "last_published_at", None)
-    return _tags(type(specific), page.pk, published.timestamp() if published else 0.0)
+    label = type(specific)._meta.label
+    return _tags(label, page.pk, published.timestamp() if published else 0.0)
 
 
 @lru_cache(maxsize=2048)
-def _tags(model: Any, pk: int, published: float) -> tuple[str, ...]:
-    instance = model._default_manager.filter(pk=pk).first()
+def _tags(label: str, pk: int, published: float) -> tuple[str, ...]:
+    from django.apps import apps
+
+    instance = apps.get_model(label)._default_manager.filter(pk=pk).first()
     if instance is None:
         return ()
     names = instance.tags.order_by("name").values_list("name", flat=True)[:_TAG_LIMIT]
@@ -79,6 +93,7 @@ def track(
     page: Any = None,
     target: str | int | None = None,
     tags: Iterable[str] = (),
+    visitor: Visitor | None = None,
 ) -> bool:
     """Record an event for the request's visitor and score it.
 
@@ -87,24 +102,23 @@ def track(
         name: ``"page_view"``, ``"form_submit"``, ``"download"`` or a custom event name.
         page: the page the event happened on (its id, type and tags are recorded).
         target: the form or document the event is about (for scoring rules).
-        tags: extra interest tags.
+        tags: extra interest tags (at most 20 are kept).
+        visitor: the visitor to act for (default: the request's; a relayed headless visitor).
 
     Returns:
         True when the event was recorded; False without consent, for bots, in previews, for
         an invalid event name, or when the database could not be written (logged).
     """
-    from personalize.visitor import visitor_of
-
     if not isinstance(name, str) or not EVENT_NAME.match(name):
         logger.debug("event not tracked: invalid name %r", name)
         return False
-    visitor = visitor_of(request)
+    visitor = visitor or visitor_of(request)
     if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
         return False
     if visitor.context.attributes["device"].get("type") == "bot":
         return False
     event = page_event(page, name) if page is not None else Event(name=name)
-    extra = tuple(str(t).lower()[:100] for t in tags if isinstance(t, str) and t)
+    extra = tuple(t.lower()[:100] for t in tags if isinstance(t, str) and t)[:_TAG_LIMIT]
     event = replace(
         event,
         target=None if target is None else str(target)[:100],
@@ -140,10 +154,10 @@ def track(
                 visit_timeout=personalize_settings.ATTRIBUTION_TIMEOUT,
             ),
         )
-    except DatabaseError:
+    except (DatabaseError, ProfileStoreError):
         logger.exception("event %r not recorded: the profile could not be written", name)
         return False
-    visitor.__dict__.pop("profile", None)
+    visitor.refresh()
     return True
 
 
@@ -153,20 +167,35 @@ def record_consent(key: ProfileKey, purposes: Iterable[str], at: float) -> Profi
     return profile_store().update(key, lambda s: replace(s, consent=granted, consent_at=at))
 
 
-def set_preference(request: HttpRequest, key: str, value: str | None) -> bool:
+def set_preference(
+    request: HttpRequest, key: str, value: str | None, *, visitor: Visitor | None = None
+) -> bool:
     """Store (or, with ``None``, remove) a stated preference for the request's visitor.
 
-    Returns:
-        False when the key or value is invalid or the visitor has not allowed personalization.
-    """
-    from personalize.visitor import visitor_of
+    Args:
+        request: the current request.
+        key: the preference key (``visitor.prefs.<key>``).
+        value: the answer, or None to remove it.
+        visitor: the visitor to act for (default: the request's).
 
+    Returns:
+        False when the key or value is invalid, the visitor has not allowed personalization, or
+        the visitor already holds the most preferences kept (``PREFERENCE_LIMIT``).
+    """
     if not isinstance(key, str) or not PREFERENCE_KEY.match(key):
         return False
     if value is not None and (not isinstance(value, str) or not value.strip()):
         return False
-    visitor = visitor_of(request)
+    visitor = visitor or visitor_of(request)
     if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
+        return False
+    current = visitor.profile
+    if (
+        value is not None
+        and current is not None
+        and key not in current.prefs
+        and len(current.prefs) >= PREFERENCE_LIMIT
+    ):
         return False
     visitor.ensure_visitor_id()
     profile_key = visitor.profile_key
@@ -184,12 +213,18 @@ def set_preference(request: HttpRequest, key: str, value: str | None) -> bool:
             prefs[key], stamps[key] = text, now
         return replace(state, prefs=prefs, prefs_at=stamps)
 
-    profile_store().update(profile_key, change)
+    try:
+        profile_store().update(profile_key, change)
+    except (DatabaseError, ProfileStoreError):
+        logger.exception("preference %r not stored: the profile could not be written", key)
+        return False
     visitor.refresh()
     return True
 
 
-def change_consent(request: HttpRequest, purposes: Iterable[object]) -> ConsentState:
+def change_consent(
+    request: HttpRequest, purposes: Iterable[object], *, visitor: Visitor | None = None
+) -> ConsentState:
     """Record the visitor's consent choice (the response's cookie is set by the middleware).
 
     A known user's choice is kept on their profile as well. Withdrawing consent to
@@ -199,13 +234,12 @@ def change_consent(request: HttpRequest, purposes: Iterable[object]) -> ConsentS
     Args:
         request: the current request.
         purposes: the purposes granted; unknown values are ignored.
+        visitor: the visitor to act for (default: the request's).
 
     Returns:
         The new consent state.
     """
-    from personalize.visitor import visitor_of
-
-    visitor = visitor_of(request)
+    visitor = visitor or visitor_of(request)
     granted = clean_purposes(purposes)
     now = time.time()
     ordered = tuple(p for p in PURPOSES if p in granted)
@@ -235,7 +269,6 @@ def erase_visitor(request: HttpRequest) -> int:
         How many profiles were deleted.
     """
     from personalize.identity import read_visitor_id
-    from personalize.visitor import visitor_of
 
     visitor = visitor_of(request)
     store = profile_store()

@@ -2,10 +2,16 @@
 
 from django.urls import path
 
-from personalize.views import visitor_debug
+from personalize import privacy_views, views
 
 app_name = "personalize"
 
 urlpatterns = [
-    path("debug/", visitor_debug, name="debug"),
+    path("consent/", views.consent, name="consent"),
+    path("events/", views.events, name="events"),
+    path("preferences/", views.preference, name="preference"),
+    path("privacy/", privacy_views.privacy, name="privacy"),
+    path("privacy/export/", privacy_views.privacy_export, name="privacy_export"),
+    path("privacy/erase/", privacy_views.privacy_erase, name="privacy_erase"),
+    path("debug/", views.visitor_debug, name="debug"),
 ]

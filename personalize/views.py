@@ -1,4 +1,9 @@
-"""The visitor debug page: what the site knows about the current visitor and why."""
+"""Visitor-facing endpoints: the consent choice, script events, stated preferences, debug page.
+
+Every endpoint works as a plain HTML form post (CSRF protected, redirecting with ``303 See
+Other``) and answers JSON to scripts that ``Accept: application/json``. Bad input gets a 400 with
+a reason, never a server error.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,189 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
 
+from personalize import tracking
 from personalize.conf import personalize_settings
-from personalize.visitor import Visitor
+from personalize.consent import PERSONALIZATION
+from personalize.forms import ConsentForm, EventError, PreferenceForm, clean_event
+from personalize.visitor import Visitor, visitor_of
+
+#: Largest event body accepted from a script (bytes).
+EVENT_BODY_LIMIT = 4096
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the client asked for JSON rather than a page (``Accept: application/json``)."""
+    return request.accepts("application/json") and not request.accepts("text/html")
+
+
+def safe_next(request: HttpRequest, value: object, default: str = "/") -> str:
+    """``value`` when it is a URL on this site (relative, or this host), else ``default``."""
+    if isinstance(value, str) and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return default
+
+
+def see_other(url: str) -> HttpResponseRedirect:
+    """A ``303 See Other`` redirect: after a form post, the browser GETs ``url``."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def json_response(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    """A JSON answer no cache keeps (it is about one visitor)."""
+    response = JsonResponse(data, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """A 400 carrying ``message``: ``{"error": ...}`` for scripts, plain text for browsers."""
+    if wants_json(request):
+        return json_response({"error": message}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(
+        f"{field}: {error}" for field, errors in form.errors.items() for error in errors
+    )
+
+
+class BodyError(ValueError):
+    """A request body that cannot be read; the message says why."""
+
+
+def _json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON body, which must be an object.
+
+    Raises:
+        BodyError: the body is not a JSON object.
+    """
+    try:
+        payload = json.loads(request.body or b"null")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BodyError(f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise BodyError('The body must be a JSON object such as {"name": "video_play"}.')
+    return payload
+
+
+def form_data(request: HttpRequest) -> Any:
+    """The posted fields: the form body, or the object of a JSON body (for scripts).
+
+    Raises:
+        BodyError: a JSON body that is not an object.
+    """
+    if request.content_type == "application/json":
+        return _json_object(request)
+    return request.POST
+
+
+@require_POST
+@csrf_protect
+def consent(request: HttpRequest) -> HttpResponse:
+    """Record the visitor's consent choice (``personalize:consent``).
+
+    Form fields: ``purposes`` (repeated: ``personalization``, ``analytics``) or a button
+    ``choice=all`` / ``choice=necessary``, and ``next`` (a URL on this site); scripts may post
+    the same fields as a JSON object. Redirects to ``next``; answers ``{"consent": [...],
+    "gpc": bool}`` to a client that accepts JSON.
+    """
+    try:
+        form = ConsentForm(form_data(request))
+    except BodyError as exc:
+        return bad_request(request, str(exc))
+    if not form.is_valid():
+        return bad_request(request, _form_errors(form))
+    state = tracking.change_consent(request, form.granted())
+    if wants_json(request):
+        return json_response({"consent": state.purposes, "gpc": state.gpc})
+    return see_other(safe_next(request, form.cleaned_data["next"]))
+
+
+def _too_large() -> JsonResponse:
+    message = f"The body is larger than {EVENT_BODY_LIMIT} bytes."
+    return json_response({"tracked": False, "error": message}, status=413)
+
+
+@require_POST
+@csrf_protect
+def events(request: HttpRequest) -> HttpResponse:
+    """Record an event a script reports (``personalize:events``).
+
+    The body is JSON (``{"name": "video_play", "target": "intro", "tags": ["skiing"]}``) with
+    the CSRF token in the ``X-CSRFToken`` header, or a form with the same fields (repeat
+    ``tags``) and ``csrfmiddlewaretoken``, which ``navigator.sendBeacon(url, formData)`` can
+    send. Answers ``{"tracked": bool}``: false without consent to personalization, for bots
+    and in previews. Bodies over 4 KB get a 413, invalid events a 400 with an ``error``.
+    """
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return json_response({"tracked": False, "error": "Invalid Content-Length."}, status=400)
+    if declared > EVENT_BODY_LIMIT:
+        return _too_large()
+    try:
+        if request.content_type == "application/json":
+            if len(request.body) > EVENT_BODY_LIMIT:
+                return _too_large()
+            event = clean_event(_json_object(request))
+        else:
+            event = clean_event(request.POST, tags=request.POST.getlist("tags"))
+    except (BodyError, EventError) as exc:
+        return json_response({"tracked": False, "error": str(exc)}, status=400)
+    tracked = tracking.track(request, event["name"], target=event["target"], tags=event["tags"])
+    return json_response({"tracked": tracked})
+
+
+@require_POST
+@csrf_protect
+def preference(request: HttpRequest) -> HttpResponse:
+    """Set or remove a stated preference (``personalize:preference``).
+
+    Form fields (or a JSON object): ``key``, ``value`` (empty, or ``remove=1``, removes it) and
+    ``next``. Without consent to personalization nothing is stored and the visitor is sent back
+    to ``next`` (a preference form can say why, from the visitor's consent), unless the form
+    also sends ``grant=personalization`` — the visitor's explicit "Allow personalization and
+    save" — which grants that purpose (keeping any other purpose already granted) first.
+    Answers ``{"stored": bool, "key", "value", "consent": bool}`` to a client that accepts JSON.
+    """
+    try:
+        form = PreferenceForm(form_data(request))
+    except BodyError as exc:
+        return bad_request(request, str(exc))
+    if not form.is_valid():
+        return bad_request(request, _form_errors(form))
+    key, value = form.cleaned_data["key"], form.new_value()
+    visitor = visitor_of(request)
+    if form.cleaned_data["grant"] == PERSONALIZATION and not visitor.consent.allows(
+        PERSONALIZATION
+    ):
+        tracking.change_consent(request, {*visitor.consent.granted, PERSONALIZATION})
+    stored = tracking.set_preference(request, key, value)
+    if wants_json(request):
+        allowed = visitor_of(request).consent.allows(PERSONALIZATION)
+        return json_response({"stored": stored, "key": key, "value": value, "consent": allowed})
+    target = safe_next(request, form.cleaned_data["next"])
+    return see_other(target if "#" in target else f"{target}#pz-pref-{key}")
 
 
 def debug_allowed(request: HttpRequest) -> bool:

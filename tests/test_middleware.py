@@ -143,7 +143,7 @@ def test_seed_demo_is_idempotent(demo: None) -> None:
     output = io.StringIO()
     call_command("seed_demo", stdout=output)
     assert (Page.objects.count(), Segment.objects.count(), User.objects.count()) == counts
-    assert counts[1] == 6
+    assert counts[1] == 11
     assert "password 'admin-demo'" in output.getvalue()
 
 

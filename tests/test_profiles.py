@@ -32,7 +32,15 @@ BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 @pytest.fixture
 def demo(db: Any) -> None:
+    """The demo site without its scoring rules and page tags: each test sets its own."""
+    from cms_site.home.models import ContentPage
+
     call_command("seed_demo", stdout=io.StringIO())
+    ScoringRule.objects.all().delete()
+    for page in ContentPage.objects.all():
+        page.tags.clear()
+        page.save_revision().publish()
+    config_changed()
 
 
 def consent(client: Any, *purposes: str, at: float | None = None) -> None:
@@ -276,7 +284,8 @@ def test_logout_forgets_the_browser(client: Any, demo: None) -> None:
         assert response.cookies[name]["max-age"] == 0
     # The next anonymous visitor starts afresh: a new id, a new empty profile.
     after = client.get("/guides/")
-    assert after.wsgi_request.visitor.attributes["visitor"]["visits"] is None
+    # One visit: this page view, in a new profile — nothing of the account's.
+    assert after.wsgi_request.visitor.attributes["visitor"]["visits"] == 1
     new_id = read_visitor_id(after.cookies["pz_vid"].value)
     row = Profile.objects.get(visitor_id=new_id)
     assert row.user_id is None

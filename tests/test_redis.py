@@ -99,3 +99,58 @@ def test_saving_with_redis_down_keeps_the_data(
     )
     assert Segment.objects.get(pk=segment.pk).summary == "Visitors on a tablet"
     assert "not announced" in caplog.text
+
+
+@pytest.fixture
+def demo_site(db: Any) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def _consenting_client() -> Any:
+    import time
+
+    from django.test import Client
+
+    from personalize.consent import dump_consent_cookie
+
+    client = Client()
+    client.cookies["pz_consent"] = dump_consent_cookie(["personalization"], time.time())
+    return client
+
+
+@pytest.mark.django_db  # the demo needs the root page that a transactional flush removes
+def test_profiles_are_cached_in_redis_and_erased_from_it(
+    redis_settings: Any, demo_site: None
+) -> None:
+    from personalize.models import Profile
+
+    client = _consenting_client()
+    client.get("/")
+    client.get("/guides/")
+    redis = caches["shared"]
+    assert len(redis.keys("*:profile:*")) == 1
+    assert Profile.objects.count() == 1
+    response = client.post("/personalize/privacy/erase/", {"confirm": "1"})
+    assert response.status_code == 303
+    assert redis.keys("*:profile:*") == []
+    assert Profile.objects.count() == 0
+    assert response.cookies["pz_vid"]["max-age"] == 0
+
+
+@pytest.mark.django_db
+def test_pages_and_profiles_work_with_redis_down(
+    redis_down: Any, demo_site: None, caplog: Any
+) -> None:
+    from personalize.models import Profile
+    from personalize.rules.scoring import ProfileState
+
+    client = _consenting_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/guides/").status_code == 200
+    # The profile lives in the database; only its cached copy is missing.
+    assert ProfileState.from_json(Profile.objects.get().data).visits == 1
+    assert "profile cache unreachable" in caplog.text

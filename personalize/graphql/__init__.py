@@ -8,17 +8,22 @@ Compose into a site's schema::
     class Query(personalize.graphql.Query, graphene.ObjectType):
         pass
 
-    schema = graphene.Schema(query=Query, types=personalize.graphql.TYPES)
+    class Mutation(personalize.graphql.Mutation, graphene.ObjectType):
+        pass
+
+    schema = graphene.Schema(query=Query, mutation=Mutation, types=personalize.graphql.TYPES)
 
 and serve it with :class:`personalize.graphql.views.PersonalizeGraphQLView`.
 """
 
+from personalize.graphql.mutations import Mutation
 from personalize.graphql.query import PageType, Query, VisitorInput, segment_key
 from personalize.graphql.types import (
     BlockType,
     GatedBlockType,
     PersonalizedBlockType,
     StreamFieldBlock,
+    VisitorProfileType,
     VisitorType,
 )
 
@@ -30,11 +35,13 @@ __all__ = [
     "TYPES",
     "BlockType",
     "GatedBlockType",
+    "Mutation",
     "PageType",
     "PersonalizedBlockType",
     "Query",
     "StreamFieldBlock",
     "VisitorInput",
+    "VisitorProfileType",
     "VisitorType",
     "segment_key",
 ]

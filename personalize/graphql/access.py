@@ -54,6 +54,9 @@ def signals_from_input(data: Any) -> FrontendSignals:
         referrer=_text(data.get("referrer")),
         url=_text(data.get("url")),
         client_hints=client_hints,
+        consent=_text(data.get("consent")),
+        gpc=data.get("gpc") is True,
+        visitor_token=_text(data.get("visitor_token")),
     )
 
 
@@ -69,8 +72,7 @@ def visitor_for(info: Any, visitor_input: Any = None) -> Visitor:
         # Whatever is decided here depends on a visitor: no shared cache may keep the response.
         own.used = True
     if visitor_input is None:
-        visitor = getattr(request, "visitor", None)
-        return visitor if visitor is not None else Visitor(request)
+        return own if isinstance(own, Visitor) else Visitor(request)
     if not has_frontend_key(request):
         raise GraphQLError(
             f"The visitor argument needs a valid front-end key in the {FRONTEND_KEY_HEADER} "
@@ -80,5 +82,5 @@ def visitor_for(info: Any, visitor_input: Any = None) -> Visitor:
     signals = signals_from_input(visitor_input)
     if signals not in cache:
         cache[signals] = Visitor(request, signals=signals)
-    visitor: Visitor = cache[signals]
-    return visitor
+    relayed: Visitor = cache[signals]
+    return relayed

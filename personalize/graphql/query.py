@@ -31,6 +31,13 @@ class VisitorInput(graphene.InputObjectType):
     referrer = graphene.String()
     url = graphene.String(description="The URL the visitor asked for (path and query).")
     client_hints = graphene.JSONString(description='e.g. {"sec-ch-ua-mobile": "?1"}')
+    consent = graphene.String(
+        description="The visitor's consent cookie value, e.g. v1:necessary,analytics:1764115200."
+    )
+    gpc = graphene.Boolean(description="Whether the visitor's browser sent Sec-GPC: 1.")
+    visitor_token = graphene.String(
+        description="The visitor's visitor id cookie value (signed by the CMS)."
+    )
 
 
 class PageType(graphene.ObjectType):
@@ -64,7 +71,8 @@ class PageType(graphene.ObjectType):
         return str(root.page.slug)
 
     def resolve_url(root: Any, info: Any) -> str | None:
-        return root.page.get_url(request=info.context)
+        url: str | None = root.page.get_url(request=info.context)
+        return url
 
     def resolve_path(root: Any, info: Any) -> str:
         return str(root.path)
@@ -158,7 +166,8 @@ def _find_page(
     return pages.filter(url_path=url_path).first()
 
 
-def _viewable(page: Any, request: Any) -> bool:
+def viewable(page: Any, request: Any) -> bool:
+    """Whether the request passes the page's view restrictions (login, password, groups)."""
     return all(r.accept_request(request) for r in page.get_view_restrictions())
 
 
@@ -225,7 +234,7 @@ class Query(graphene.ObjectType):
     ) -> PageView | None:
         request = info.context
         page = _find_page(request, path, id, site, live=not draft)
-        if page is None or not _viewable(page, request):
+        if page is None or not viewable(page, request):
             return None
         if draft:
             _require_editor(request, page, "draft")

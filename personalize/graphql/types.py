@@ -179,12 +179,41 @@ class GatedBlockType(graphene.ObjectType):
         return bound_blocks(root.value["content"], root.context)
 
 
+class VisitorProfileType(graphene.ObjectType):
+    """The visitor's stored profile: the visitor.* attributes, decayed to now."""
+
+    visits = graphene.Int(required=True, description="Visits so far.")
+    returning = graphene.Boolean(required=True, description="More than one visit.")
+    days_since_first_visit = graphene.Int(description="Whole days; null before the first visit.")
+    score = graphene.Float(required=True, description="The engagement score (2 decimals).")
+    stage = graphene.String(required=True, description="The journey stage the score is in.")
+    peak_stage = graphene.String(required=True, description="The highest stage ever reached.")
+    interests = JSONString(required=True, description='Tag to decayed points, {"hiking": 3.5}.')
+    prefs = JSONString(required=True, description='Stated preferences, {"activity": "ski"}.')
+
+    class Meta:
+        name = "VisitorProfile"
+
+
 class VisitorType(graphene.ObjectType):
     """What the site knows about the visitor, and why each segment matched or not."""
 
     segments = graphene.List(graphene.NonNull(SegmentType), required=True)
     attributes = JSONString(required=True)
-    explanation = JSONString(required=True)
+    explanation = JSONString(
+        required=True,
+        description="Per live segment: matched or not; per rule, the visitor's values it read.",
+    )
+    consent = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description='The purposes the visitor allowed; always includes "necessary".',
+    )
+    gpc = graphene.Boolean(required=True, description="Whether the browser sent Sec-GPC: 1.")
+    profile = graphene.Field(
+        VisitorProfileType,
+        description="The stored profile; null without consent to personalization or a profile.",
+    )
 
     class Meta:
         name = "Visitor"
@@ -197,3 +226,15 @@ class VisitorType(graphene.ObjectType):
 
     def resolve_explanation(root: Any, info: Any) -> Any:
         return root.explain()
+
+    def resolve_consent(root: Any, info: Any) -> list[str]:
+        return list(root.consent.purposes)
+
+    def resolve_gpc(root: Any, info: Any) -> bool:
+        return bool(root.consent.gpc)
+
+    def resolve_profile(root: Any, info: Any) -> dict[str, Any] | None:
+        if root.profile is None:
+            return None
+        attributes: dict[str, Any] = root.profile_attributes()
+        return attributes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.middleware.csrf import CsrfViewMiddleware
@@ -50,7 +50,8 @@ def _may_mutate(request: Any) -> bool:
     def view(*args: Any) -> None:  # a callback without ``csrf_exempt``, so the check runs
         return None
 
-    return CsrfViewMiddleware(view).process_view(request, view, (), {}) is None
+    callback = cast(Any, view)
+    return CsrfViewMiddleware(callback).process_view(request, callback, (), {}) is None
 
 
 @lru_cache(maxsize=8)
@@ -108,7 +109,7 @@ class PersonalizeGraphQLView(GraphQLView):
                 request, data, query, variables, operation_name, show_graphiql
             )
         document, errors = _checked(self.schema.graphql_schema, query, self.validation_rules)
-        if errors:
+        if errors or document is None:
             return ExecutionResult(data=None, errors=list(errors))
         operation = get_operation_ast(document, operation_name)
         if operation is not None and operation.operation == OperationType.MUTATION:

@@ -2,7 +2,10 @@
 
 - ``{% segment "slug" %}…{% else %}…{% endsegment %}``: render by real segment membership.
 - ``{{ request|in_segment:"slug" }}`` (or on ``request.visitor``): True/False for ``{% if %}``.
-- ``{% personalize_timezone_script %}``: lets local-time rules use the browser's time zone.
+- ``{% personalize_timezone_script %}``: lets local-time rules use the browser's time zone (only
+  for visitors who allowed personalization: the time zone cookie is stored data).
+- ``{% personalize_consent_banner %}``: the consent banner, until the visitor has chosen.
+- ``{% personalize_privacy_url %}``: the privacy page's URL (``{% url 'personalize:privacy' %}``).
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from typing import Any
 
 from django import template
 from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from personalize.conf import personalize_settings
+from personalize.consent import OPTIONAL_PURPOSES, PERSONALIZATION
 
 register = template.Library()
 
@@ -69,11 +75,73 @@ def do_segment(parser: Parser, token: Token) -> SegmentNode:
     return SegmentNode(slug, inside, outside)
 
 
-@register.simple_tag
-def personalize_timezone_script() -> SafeString:
-    """A deferred ``<script>`` that stores the browser's time zone in the ``pz_tz`` cookie."""
+def _request_visitor(context: template.Context) -> Any:
+    """The visitor of the context's request (attached when the middleware did not run)."""
+    from personalize.visitor import visitor_of
+
+    request = context.get("request")
+    return None if request is None else visitor_of(request)
+
+
+@register.simple_tag(takes_context=True)
+def personalize_timezone_script(context: template.Context) -> SafeString:
+    """A deferred ``<script>`` that stores the browser's time zone in the ``pz_tz`` cookie.
+
+    Outputs nothing unless the visitor allowed personalization (the cookie is stored data).
+    """
+    visitor = _request_visitor(context)
+    if visitor is None:
+        return mark_safe("")  # noqa: S308 - empty
+    # What the page contains now depends on the visitor's choice.
+    visitor.used = True
+    if not visitor.consent.allows(PERSONALIZATION):
+        return mark_safe("")  # noqa: S308 - empty
     return format_html(
         '<script src="{}" data-cookie="{}" defer></script>',
         static("personalize/timezone.js"),
         personalize_settings.TIMEZONE_COOKIE,
     )
+
+
+@register.simple_tag(takes_context=True)
+def personalize_consent_banner(context: template.Context) -> SafeString:
+    """The consent banner (``personalize/consent_banner.html``) until the visitor has chosen.
+
+    A plain form posting to ``personalize:consent``, so it works without JavaScript; its texts
+    are edited in the admin (Settings → Personalization). Nothing is output once the visitor
+    made a choice, on pages that set ``personalize_hide_banner`` (the privacy page), or without
+    ``request`` in the context.
+    """
+    from personalize.models.settings import BANNER_DEFAULTS
+    from personalize.scoring_config import current_config
+
+    visitor = _request_visitor(context)
+    if visitor is None or context.get("personalize_hide_banner"):
+        return mark_safe("")  # noqa: S308 - empty
+    visitor.used = True
+    consent = visitor.consent
+    if consent.explicit:
+        return mark_safe("")  # noqa: S308 - empty
+    texts = {**BANNER_DEFAULTS, **current_config().banner}
+    request = visitor.request
+    banner = render_to_string(
+        "personalize/consent_banner.html",
+        {
+            "consent": consent,
+            "texts": texts,
+            "purposes": [
+                {"name": p, "label": texts[f"{p}_label"], "granted": consent.allows(p)}
+                for p in OPTIONAL_PURPOSES
+            ],
+            "next": request.get_full_path(),
+            "privacy_url": reverse("personalize:privacy"),
+        },
+        request=request,
+    )
+    return mark_safe(banner)  # noqa: S308 - rendered by the template engine (autoescaped)
+
+
+@register.simple_tag
+def personalize_privacy_url() -> str:
+    """The URL of the visitor's privacy page (``personalize:privacy``)."""
+    return reverse("personalize:privacy")

@@ -131,6 +131,6 @@ def test_the_rule_engine_imports_nothing_outside_the_standard_library() -> None:
                 imported.add(node.module.split(".")[0])
 
     assert imported == {
-        "__future__", "collections", "decimal", "functools", "json", "math",
+        "__future__", "collections", "dataclasses", "decimal", "functools", "json", "math",
         "operator", "re", "sys", "typing",
     }  # fmt: skip

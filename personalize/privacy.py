@@ -1,0 +1,293 @@
+"""What the site knows about a visitor, gathered for the privacy page, the export and erasure.
+
+Everything here only reads: it never mints a visitor id, never creates a profile and never sets a
+cookie, so a visitor can look at their data without the look itself being stored.
+
+The export document (``export_for_request`` for the visitor's own download, ``export_for_key``
+for the ``personalize_export`` command) has the same keys in both cases; what only a live request
+knows (the signals and the matched segments) is ``None`` in an export made by key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest
+
+from personalize.conf import personalize_settings
+from personalize.consent import ConsentState
+from personalize.identity import read_visitor_id
+from personalize.profiles import ProfileKey, profile_store, valid_visitor_id
+from personalize.rules.scoring import ProfileState, profile_attributes
+from personalize.scoring_config import current_config
+
+#: Identifies the export document's layout; bumped when keys change meaning.
+EXPORT_FORMAT = "wagtail-personalize/export/1"
+#: The attribute groups of a request shown on the privacy page and exported, in display order.
+SIGNAL_GROUPS: tuple[str, ...] = ("geo", "device", "time", "referral")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProfile:
+    """One stored profile of the visitor.
+
+    Attributes:
+        key: how the profile was found.
+        visitor_id: the profile's visitor id (a user's profile has one too), when known.
+        user_id: the user the profile belongs to, or None for an anonymous profile.
+        state: the stored data.
+    """
+
+    key: ProfileKey
+    visitor_id: str | None
+    user_id: int | None
+    state: ProfileState
+
+
+def timestamp(value: float | None) -> datetime | None:
+    """A stored Unix time as an aware UTC datetime (None stays None)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def isoformat(value: float | None) -> str | None:
+    """A stored Unix time as an ISO 8601 string in UTC, or None."""
+    moment = timestamp(value)
+    return None if moment is None else moment.isoformat()
+
+
+def stored_profiles(request: HttpRequest) -> list[StoredProfile]:
+    """The profiles stored about the request's visitor, whatever their consent says now.
+
+    The logged-in user's profile comes first, then the anonymous profile of this browser's
+    visitor id cookie when it is a different one. Reading creates nothing.
+
+    Args:
+        request: the current request.
+
+    Returns:
+        The stored profiles (empty when nothing is stored).
+    """
+    from personalize.visitor import visitor_of
+
+    store = profile_store()
+    found: list[StoredProfile] = []
+    user_key = visitor_of(request).user_key()
+    user_visitor_id = None
+    if user_key is not None:
+        state = store.load(user_key)
+        if state is not None:
+            user_visitor_id = store.visitor_id_of(user_key)
+            found.append(StoredProfile(user_key, user_visitor_id, user_key.user_id, state))
+    browser_id = read_visitor_id(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
+    if browser_id is not None and browser_id != user_visitor_id:
+        browser_key = ProfileKey(visitor_id=browser_id)
+        state = store.load(browser_key)
+        if state is not None:
+            found.append(StoredProfile(browser_key, browser_id, None, state))
+    return found
+
+
+def profile_summary(state: ProfileState, now: float | None = None) -> dict[str, Any]:
+    """A stored profile in plain terms: counts, dates, the decayed score, stages, interests.
+
+    Args:
+        state: the stored profile.
+        now: the time to decay the score and interests to (defaults to the current time).
+
+    Returns:
+        ``visits``, ``first_seen``, ``last_seen`` (aware datetimes or None), ``score``,
+        ``peak_score``, ``stage``, ``peak_stage``, ``interests`` (``[(tag, points)]`` strongest
+        first), ``prefs`` (``[(key, value, set_at)]`` by key), ``consent``, ``consent_at`` and
+        ``merges`` (the audit entries, ``at`` as a datetime).
+    """
+    config = current_config()
+    now = time.time() if now is None else now
+    attributes = profile_attributes(state, now, config.stages, config.half_life_days)
+    interests = sorted(attributes["interests"].items(), key=lambda item: (-item[1], item[0]))
+    return {
+        "visits": state.visits,
+        "first_seen": timestamp(state.first_seen),
+        "last_seen": timestamp(state.last_seen),
+        "score": attributes["score"],
+        "peak_score": round(state.peak_score, 2),
+        "stage": attributes["stage"],
+        "peak_stage": attributes["peak_stage"],
+        "interests": interests,
+        "prefs": [
+            (key, value, timestamp(state.prefs_at.get(key)))
+            for key, value in sorted(state.prefs.items())
+        ],
+        "consent": list(state.consent),
+        "consent_at": timestamp(state.consent_at),
+        "merges": [
+            {**entry, "at": timestamp(entry.get("at")) if _is_number(entry.get("at")) else None}
+            for entry in state.merges
+        ],
+    }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def request_signals(attributes: Any) -> dict[str, dict[str, Any]]:
+    """The signals of the request the visitor's attributes were built from (not stored)."""
+    return {
+        group: dict(attributes.get(group) or {})
+        for group in SIGNAL_GROUPS
+        if isinstance(attributes.get(group), dict)
+    }
+
+
+def matched_segments(explanation: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The matched segments of ``Visitor.explain()``, each with its rules and the values read."""
+    return [
+        {
+            "slug": item["slug"],
+            "name": item["name"],
+            "match": item["match"],
+            "rules": [
+                {
+                    "summary": rule["summary"],
+                    "matched": rule["matched"],
+                    "attributes": dict(rule["attributes"]),
+                }
+                for rule in item["rules"]
+            ],
+        }
+        for item in explanation
+        if item["matched"]
+    ]
+
+
+def _consent_document(consent: ConsentState) -> dict[str, Any]:
+    return {
+        "purposes": consent.purposes,
+        "explicit": consent.explicit,
+        "gpc": consent.gpc,
+        "at": isoformat(consent.at),
+        "mode": personalize_settings.consent_mode,
+    }
+
+
+def _profile_document(profile: StoredProfile) -> dict[str, Any]:
+    config = current_config()
+    return {
+        "identity": {"visitor_id": profile.visitor_id, "user_id": profile.user_id},
+        "profile": profile.state.to_json(),
+        "visitor": profile_attributes(
+            profile.state, time.time(), config.stages, config.half_life_days
+        ),
+        "dates": {
+            "first_seen": isoformat(profile.state.first_seen),
+            "last_seen": isoformat(profile.state.last_seen),
+            "consent_at": isoformat(profile.state.consent_at),
+        },
+        "merges": [dict(entry) for entry in profile.state.merges],
+    }
+
+
+def _document(
+    *,
+    consent: dict[str, Any],
+    profiles: list[StoredProfile],
+    signals: dict[str, Any] | None,
+    segments: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    primary = _profile_document(profiles[0]) if profiles else None
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "consent": consent,
+        "signals": signals,
+        "identity": primary["identity"] if primary else None,
+        "profile": primary["profile"] if primary else None,
+        "visitor": primary["visitor"] if primary else None,
+        "dates": primary["dates"] if primary else None,
+        "merges": primary["merges"] if primary else [],
+        "other_profiles": [_profile_document(p) for p in profiles[1:]],
+        "segments": segments,
+    }
+
+
+def export_for_request(request: HttpRequest) -> dict[str, Any]:
+    """Everything known about the request's visitor, as one JSON-able document.
+
+    Args:
+        request: the current request.
+
+    Returns:
+        ``format``, ``exported_at``, ``consent`` (``purposes``, ``explicit``, ``gpc``, ``at``,
+        ``mode``), ``signals`` (this request's geo, device, time and referral), ``identity``,
+        ``profile`` (the stored data as stored), ``visitor`` (the ``visitor.*`` attributes it
+        gives now), ``dates`` (ISO 8601), ``merges`` (the merge audit), ``other_profiles`` (the
+        browser's anonymous profile when a user's is shown first) and ``segments`` (the matched
+        segments and why).
+    """
+    from personalize.visitor import visitor_of
+
+    visitor = visitor_of(request)
+    return _document(
+        consent=_consent_document(visitor.consent),
+        profiles=stored_profiles(request),
+        signals=request_signals(visitor.attributes),
+        segments=matched_segments(visitor.explain()),
+    )
+
+
+def export_for_key(key: ProfileKey) -> dict[str, Any]:
+    """Everything stored under ``key``, in the layout of :func:`export_for_request`.
+
+    Outside a request the consent is the one recorded on the profile (``gpc`` unknown), and
+    ``signals`` and ``segments`` are None.
+    """
+    store = profile_store()
+    state = store.load(key)
+    profiles = []
+    if state is not None:
+        profiles.append(StoredProfile(key, store.visitor_id_of(key), key.user_id, state))
+    consent = {
+        "purposes": list(state.consent) if state is not None else [],
+        "explicit": state is not None and state.consent_at is not None,
+        "gpc": None,
+        "at": isoformat(state.consent_at) if state is not None else None,
+        "mode": personalize_settings.consent_mode,
+    }
+    return _document(consent=consent, profiles=profiles, signals=None, segments=None)
+
+
+def key_for(*, user: str | None = None, visitor_id: str | None = None) -> ProfileKey:
+    """The profile key for a user (username or primary key) or a visitor id.
+
+    Raises:
+        LookupError: no such user.
+        ValueError: ``visitor_id`` is not a visitor id, or neither or both were given.
+    """
+    from django.contrib.auth import get_user_model
+
+    if (user is None) == (visitor_id is None):
+        raise ValueError("Give either a user or a visitor id.")
+    if visitor_id is not None:
+        canonical = valid_visitor_id(visitor_id.strip().replace("-", "").lower())
+        if canonical is None:
+            raise ValueError(
+                f"{visitor_id!r} is not a visitor id: 32 hexadecimal digits, as in a profile's "
+                "visitor id (dashes allowed)."
+            )
+        return ProfileKey(visitor_id=canonical)
+    assert user is not None
+    model = get_user_model()
+    found = model._default_manager.filter(**{str(model.USERNAME_FIELD): user}).first()
+    if found is None and user.isdigit():
+        found = model._default_manager.filter(pk=int(user)).first()
+    if found is None:
+        raise LookupError(f"No user with the username or id {user!r}.")
+    return ProfileKey(user_id=found.pk)
