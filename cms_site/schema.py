@@ -1,4 +1,4 @@
-"""The demo site's GraphQL schema: personalize's query, composed as any site would."""
+"""The demo site's GraphQL schema: personalize's query and mutations, composed as any site would."""
 
 import graphene
 
@@ -9,4 +9,8 @@ class Query(personalize.graphql.Query, graphene.ObjectType):
     """The root query."""
 
 
-schema = graphene.Schema(query=Query, types=personalize.graphql.TYPES)
+class Mutation(personalize.graphql.Mutation, graphene.ObjectType):
+    """The root mutation."""
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation, types=personalize.graphql.TYPES)

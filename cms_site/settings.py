@@ -144,6 +144,8 @@ PERSONALIZE = {
     "USER_FIELDS": ["first_name"],
     "DEBUG_VIEW": True,
     "GATE_URL": "/accounts/register/",
+    # Personalized content carries a "Why am I seeing this?" note built from the visitor's data.
+    "EXPLAIN_LINKS": True,
 }
 
 # The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes

@@ -8,7 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms_site.api import api_router
-from cms_site.home.views import register, simulate_country
+from cms_site.home.views import register, request_fitting, simulate_country
 from personalize.graphql.views import PersonalizeGraphQLView
 
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
     path("graphql/", PersonalizeGraphQLView.as_view(graphiql=settings.DEBUG), name="graphql"),
     path("personalize/", include("personalize.urls")),
     path("demo/country/", simulate_country, name="demo-country"),
+    path("demo/fitting/", request_fitting, name="demo-request-fitting"),
 ]
 
 if settings.DEBUG:

@@ -10,6 +10,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from personalize.conf import personalize_settings
+from personalize.profiles import profile_store_class
 
 
 @register(Tags.compatibility)
@@ -20,8 +21,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         personalize_settings.reload()
         personalize_settings.trusted_networks  # noqa: B018  (parses and validates)
         personalize_settings.user_fields  # noqa: B018
+        personalize_settings.consent_mode  # noqa: B018
+        profile_store_class()
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="personalize.E001")]
+    if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:
+        messages.append(
+            Error(
+                "wagtail.contrib.settings is not installed: journey stages, score decay and the "
+                "consent banner's texts are edited as a Wagtail setting.",
+                hint="Add 'wagtail.contrib.settings' to INSTALLED_APPS.",
+                id="personalize.E003",
+            )
+        )
     path = personalize_settings.GEOIP_PATH
     provider = personalize_settings.GEO_PROVIDER
     if provider.endswith("GeoIP2Provider"):

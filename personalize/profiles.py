@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.module_loading import import_string
@@ -384,12 +385,32 @@ class MemoryProfileStore(BaseProfileStore):
 _store: BaseProfileStore | None = None
 
 
+def profile_store_class() -> type[BaseProfileStore]:
+    """The class named by ``PERSONALIZE["PROFILE_STORE"]``.
+
+    Raises:
+        ImproperlyConfigured: it cannot be imported or is no ``BaseProfileStore``.
+    """
+    path = personalize_settings.PROFILE_STORE
+    try:
+        store_class = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"PERSONALIZE['PROFILE_STORE'] = {path!r} cannot be imported: {exc}"
+        ) from exc
+    if not (isinstance(store_class, type) and issubclass(store_class, BaseProfileStore)):
+        raise ImproperlyConfigured(
+            f"PERSONALIZE['PROFILE_STORE'] = {path!r} is not a BaseProfileStore subclass, e.g. "
+            "'personalize.profiles.DatabaseProfileStore'."
+        )
+    return store_class
+
+
 def profile_store() -> BaseProfileStore:
     """The configured store (``PERSONALIZE["PROFILE_STORE"]``), one per process."""
     global _store
     if _store is None:
-        store_class = import_string(personalize_settings.PROFILE_STORE)
-        _store = store_class()
+        _store = profile_store_class()()
     return _store
 
 

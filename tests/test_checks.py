@@ -67,6 +67,39 @@ def test_bad_provider_path_is_improperly_configured(settings: Any) -> None:
         personalize_settings.geo_provider  # noqa: B018
 
 
+def test_bad_consent_mode_is_an_error_with_the_fix(settings: Any) -> None:
+    settings.PERSONALIZE = {"CONSENT_MODE": "implied"}
+    messages = check_settings()
+    assert [m.id for m in messages if m.id.startswith("personalize.E")] == ["personalize.E001"]
+    assert "'opt-in'" in messages[0].msg and "'implied'" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("nowhere.Store", "cannot be imported"),
+        ("personalize.profiles.ProfileKey", "not a BaseProfileStore subclass"),
+    ],
+)
+def test_bad_profile_store_is_an_error(settings: Any, path: str, problem: str) -> None:
+    settings.PERSONALIZE = {"PROFILE_STORE": path}
+    messages = check_settings()
+    assert [m.id for m in messages] == ["personalize.E001"]
+    assert problem in messages[0].msg
+
+
+def test_missing_settings_app_is_an_error(settings: Any, monkeypatch: Any) -> None:
+    import types
+
+    from personalize import checks
+
+    # Only what the check reads: changing INSTALLED_APPS for real would reload the app registry.
+    apps = [app for app in settings.INSTALLED_APPS if app != "wagtail.contrib.settings"]
+    fake = types.SimpleNamespace(INSTALLED_APPS=apps, MIDDLEWARE=settings.MIDDLEWARE)
+    monkeypatch.setattr(checks, "settings", fake)
+    assert "personalize.E003" in _ids(settings)
+
+
 @pytest.mark.django_db
 def test_no_missing_migrations() -> None:
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)

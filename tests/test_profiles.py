@@ -381,6 +381,41 @@ def test_fifty_concurrent_events_lose_none() -> None:
     assert ProfileState.from_json(Profile.objects.get().data).total_points == {"rule:1": 50.0}
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" and not os.environ.get("DATABASE_URL"),
+    reason="row locks under concurrency need PostgreSQL (CI sets DATABASE_URL)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_merges_of_one_login_count_once() -> None:
+    user = User.objects.create_user("lena", "lena@example.com", "pw")
+    store = DatabaseProfileStore()
+    anonymous = "7" * 32
+    store.update(ProfileKey(visitor_id=anonymous), lambda s: replace(s, visits=2, score=10.0))
+    store.update(ProfileKey(user_id=user.pk), lambda s: replace(s, visits=5, score=5.0))
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            store.merge_into_user(anonymous, user.pk, time.time(), half_life_days=30)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (row,) = Profile.objects.all()
+    merged = ProfileState.from_json(row.data)
+    assert (row.user_id, merged.visits, len(merged.merges)) == (user.pk, 7, 1)
+    assert merged.score == pytest.approx(15.0, abs=0.01)
+
+
 def test_purge_deletes_profiles_not_seen_since(db: Any) -> None:
     store = DatabaseProfileStore()
     old = ProfileKey(visitor_id="f" * 32)

@@ -114,7 +114,9 @@ def test_visitor_blocks_registered_as_a_group_after_user_blocks() -> None:
     assert groups["Visitor"] == visitor_names
     assert "rule_group" in groups[""]
     nested = RuleGroup().child_blocks["rules"]
-    assert [b.name for b in dict(nested.grouped_child_blocks())["Visitor"]] == visitor_names
+    # Wagtail 7 hands out itertools.groupby's iterators: read each group while iterating.
+    nested_groups = {g: [b.name for b in items] for g, items in nested.grouped_child_blocks()}
+    assert nested_groups["Visitor"] == visitor_names
 
 
 def test_every_visitor_block_has_label_and_icon() -> None:
@@ -357,8 +359,9 @@ def test_journey_stage_at_least_uses_stage_list_at_save_time(
     segment = segment_factory(rules=[rule])
     assert segment.condition == {"$and": [{"visitor.stage": {"$in": ["warm", "hot", "customer"]}}]}
     assert segment.summary == "Visitors whose journey stage is warm or later"
-    assert list(JourneyStageRule().child_blocks["stage"].field.choices) == [
-        ("", "- Select an option -"),
+    blank, *choices = JourneyStageRule().child_blocks["stage"].field.choices
+    assert blank[0] == ""  # its label differs between Wagtail versions
+    assert choices == [
         ("cold", "cold"),
         ("warm", "warm"),
         ("hot", "hot"),

@@ -62,6 +62,18 @@ class CountryPickerBlock(blocks.StaticBlock):
         template = "home/blocks/country_picker.html"
 
 
+class FittingRequestBlock(blocks.StructBlock):
+    """Demo only: a "Request a fitting" button that records the custom event ``demo_request``."""
+
+    heading = blocks.CharBlock(default="Book a fitting")
+    text = blocks.TextBlock()
+    button_label = blocks.CharBlock(default="Request a fitting")
+
+    class Meta:
+        icon = "date"
+        template = "home/blocks/fitting_request.html"
+
+
 def content_blocks() -> list[tuple[str, blocks.Block]]:
     """The blocks editors use for content, also inside variants and gated content."""
     return [
@@ -83,6 +95,7 @@ class BodyBlock(blocks.StreamBlock):
     gated = GatedBlock(content_blocks())
     country_picker = CountryPickerBlock()
     preference = PreferenceBlock()
+    fitting_request = FittingRequestBlock()
 
 
 class HomePage(PersonalizedPageMixin, Page):

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('personalize', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        ('wagtailcore', '0094_alter_page_locale'),
     ]
 
     operations = [
@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
                 ('cap_per_visit', models.PositiveIntegerField(blank=True, help_text='Points this rule can give in one visit. Empty: no limit.', null=True, verbose_name='at most per visit')),
                 ('cap_per_visitor', models.PositiveIntegerField(blank=True, help_text='Points this rule can give a visitor in total. Empty: no limit.', null=True, verbose_name='at most per visitor')),
                 ('summary', models.TextField(blank=True, editable=False, verbose_name='summary')),
-                ('page', models.ForeignKey(blank=True, help_text='For “Views a page”.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.WAGTAIL_PAGE_MODEL, verbose_name='page')),
+                ('page', models.ForeignKey(blank=True, help_text='For “Views a page”.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='wagtailcore.page', verbose_name='page')),
             ],
             options={
                 'verbose_name': 'scoring rule',

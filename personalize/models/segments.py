@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
+from wagtail.search import index
 
 from personalize.rule_blocks import SegmentRulesBlock, sentence
 from personalize.rules import ConditionError, validate_condition
@@ -24,7 +25,7 @@ class SegmentQuerySet(models.QuerySet["Segment"]):
         return self.filter(enabled=True).order_by("name", "pk")
 
 
-class Segment(models.Model):
+class Segment(index.Indexed, models.Model):
     """An audience defined by rules over the visitor's attributes.
 
     Editors build ``rules`` in the admin; on save they compile into ``condition`` (combined with
@@ -56,6 +57,14 @@ class Segment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SegmentQuerySet.as_manager()
+
+    #: Editors find segments by name in the segment chooser.
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.SearchField("summary"),
+    ]
 
     panels = [
         MultiFieldPanel(

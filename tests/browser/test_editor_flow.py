@@ -98,7 +98,7 @@ def test_editor_personalizes_home_page_and_gate_opens_on_sign_up(
         has=editor.locator('input[name="body-0-value-variants-count"]')
     )
     seeded_variants = int(editor.locator('input[name="body-0-value-variants-count"]').input_value())
-    assert seeded_variants == 3
+    assert seeded_variants == 6
     # The list's first "Add" button inserts above the seeded variants.
     variant_list.locator("[data-streamfield-list-add]").first.click()
     new_variant = f"body-0-value-variants-{seeded_variants}"
@@ -110,6 +110,8 @@ def test_editor_personalizes_home_page_and_gate_opens_on_sign_up(
     chooser.get_by_role("button", name="Choose segment").click()
     modal = editor.locator(".modal.in")
     expect(modal).to_contain_text("Choose segment")
+    modal.locator('input[name="q"]').fill("Austria")
+    expect(modal.get_by_role("link", name=SEGMENT_NAME, exact=True)).to_be_visible()
     screenshot(editor, "03-segment-chooser")
     modal.get_by_role("link", name=SEGMENT_NAME, exact=True).click()
     expect(modal).to_have_count(0)
@@ -135,6 +137,9 @@ def test_editor_personalizes_home_page_and_gate_opens_on_sign_up(
     variants = home.body[0].value["variants"]
     assert [v["label"] for v in variants] == [
         VARIANT_LABEL,
+        "Cooling down: welcome back",
+        "Ready to buy: book a fitting",
+        "Ski-touring fans: touring kit",
         "Ads: first-order offer",
         "DACH: free shipping",
         "Phones: call us",
@@ -194,7 +199,7 @@ def test_segments_list_shows_who_each_segment_is_for(
         "Newsletter readers": "Visitors arriving from email",
         "Logged-in customers": "Visitors who are logged in and who are in the group Customers",
     }
-    expect(editor.locator("table.listing tbody tr")).to_have_count(6)
+    expect(editor.locator("table.listing tbody tr")).to_have_count(11)
     for name, who in expected.items():
         expect(who_cell(editor, name)).to_have_text(who)
     screenshot(editor, "11-segments-who")

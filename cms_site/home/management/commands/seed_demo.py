@@ -1,4 +1,7 @@
-"""Create the demo's pages, users and segments. Safe to run again: nothing is duplicated."""
+"""Create the demo's pages, users, segments, scoring rules and settings.
+
+Safe to run again: only what is missing is created, so editors' changes survive.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.db import transaction
 from wagtail.models import Page, Site
 
 from cms_site.home.models import ContentPage, HomePage
-from personalize.models import Segment
+from personalize.models import PersonalizationSettings, ScoringRule, Segment
 
 ADMIN = ("admin", "admin-demo")
 CUSTOMER = ("customer", "customer-demo")
@@ -60,7 +63,126 @@ SEGMENTS: list[dict[str, Any]] = [
         "description": "Visits from our email newsletter (utm_medium=email).",
         "rules": [{"type": "channel", "value": {"values": ["email"]}}],
     },
+    {
+        "slug": "ready-to-buy",
+        "name": "Ready to buy",
+        "description": "Visitors whose engagement puts them in the consideration or intent stage.",
+        "rules": [
+            {
+                "type": "journey_stage",
+                "value": {
+                    "attribute": "stage",
+                    "operator": "in",
+                    "stages": ["consideration", "intent"],
+                    "stage": "",
+                },
+            }
+        ],
+    },
+    {
+        "slug": "cooling-down",
+        "name": "Cooling down",
+        "description": (
+            "Reactivation: visitors who once reached consideration but whose score has faded "
+            "back to awareness."
+        ),
+        "rules": [
+            {
+                "type": "journey_stage",
+                "value": {
+                    "attribute": "peak_stage",
+                    "operator": "at_least",
+                    "stages": [],
+                    "stage": "consideration",
+                },
+            },
+            {
+                "type": "journey_stage",
+                "value": {
+                    "attribute": "stage",
+                    "operator": "in",
+                    "stages": ["awareness"],
+                    "stage": "",
+                },
+            },
+        ],
+    },
+    {
+        "slug": "ski-touring-fans",
+        "name": "Ski-touring fans",
+        "description": "Readers of at least two pages tagged ski-touring (interest points decay).",
+        "rules": [{"type": "interest", "value": {"tag": "ski-touring", "points": 2}}],
+    },
+    {
+        "slug": "returning-visitors",
+        "name": "Returning visitors",
+        "description": "Visitors on their second visit or later.",
+        "rules": [{"type": "returning", "value": {"state": "returning"}}],
+    },
+    {
+        "slug": "tea-drinkers",
+        "name": "Tea drinkers",
+        "description": "Visitors who told us they would like tea at the workshop.",
+        "rules": [
+            {"type": "preference", "value": {"key": "drink", "operator": "eq", "value": "tea"}}
+        ],
+    },
 ]
+
+#: The demo's scoring rules, found again by name on later runs.
+SCORING_RULES: list[dict[str, Any]] = [
+    {
+        "name": "Reads a guide or article",
+        "trigger": "page_type",
+        "page_type": "home.contentpage",
+        "points": 5,
+        "cap_per_visit": 15,
+    },
+    {
+        "name": "Reads about ski touring",
+        "trigger": "tag",
+        "value": "ski-touring",
+        "points": 10,
+        "cap_per_visitor": 20,
+    },
+    {
+        "name": "Requests a fitting",
+        "trigger": "event",
+        "value": "demo_request",
+        "points": 25,
+        "cap_per_visit": 25,
+    },
+    {
+        "name": "Signs up for the newsletter",
+        "trigger": "event",
+        "value": "newsletter_signup",
+        "points": 15,
+        "cap_per_visitor": 15,
+    },
+    {
+        "name": "Logged-in customer",
+        "trigger": "attribute",
+        "points": 20,
+        "rules": [
+            {"type": "logged_in", "value": {"state": "in"}},
+            {"type": "group", "value": {"values": ["Customers"]}},
+        ],
+    },
+]
+
+#: The stated preference the "Try it" page asks for.
+DRINK_QUESTION: dict[str, Any] = {
+    "key": "drink",
+    "question": "What would you like to drink when you visit our Innsbruck workshop?",
+    "options": [
+        {"value": "tea", "label": "Tea"},
+        {"value": "coffee", "label": "Coffee"},
+        {"value": "sparkling-water", "label": "Sparkling water"},
+    ],
+    "help_text": (
+        "We keep your answer on your profile until you change or remove it on the privacy page."
+    ),
+}
 
 
 def _rich(*paragraphs: str) -> str:
@@ -87,6 +209,43 @@ def home_body(segments: dict[str, int]) -> list[Any]:
         "type": "personalized",
         "value": {
             "variants": [
+                # What a visitor did outranks where they are: profile audiences come first.
+                {
+                    "label": "Cooling down: welcome back",
+                    "segments": [segments["cooling-down"]],
+                    "content": [
+                        _cta(
+                            "Welcome back",
+                            "Good to see you again. Whatever caught your eye last time, take 15% off it this month with the code AGAIN15.",
+                            "See what's new in the journal",
+                            "/journal/",
+                        )
+                    ],
+                },
+                {
+                    "label": "Ready to buy: book a fitting",
+                    "segments": [segments["ready-to-buy"]],
+                    "content": [
+                        _cta(
+                            "Try it on before you decide",
+                            "Book a free 30-minute fitting at our Innsbruck workshop: boots, pack and layers, adjusted to you by the people who make them.",
+                            "Request a fitting",
+                            "/try-it/#fitting",
+                        )
+                    ],
+                },
+                {
+                    "label": "Ski-touring fans: touring kit",
+                    "segments": [segments["ski-touring-fans"]],
+                    "content": [
+                        _cta(
+                            "Touring kit, tested above Innsbruck",
+                            "Skins, light shells and merino base layers: the kit our guides take on every tour, with skins cut to your skis for free.",
+                            "Read the layering guide",
+                            "/guides/layering-for-ski-touring/",
+                        )
+                    ],
+                },
                 {
                     "label": "Ads: first-order offer",
                     "segments": [segments["paid-search"]],
@@ -180,6 +339,125 @@ def layering_guide() -> dict[str, Any]:
     }
 
 
+def try_it_body(segments: dict[str, int]) -> list[Any]:
+    """The "Try personalization" page: every signal, then the visitor profile, step by step."""
+    return [
+        ("heading", "Your choice comes first"),
+        (
+            "paragraph",
+            _rich(
+                "On your first visit a banner asks what you allow. Until you choose, the site uses only what each request tells it (country, device, local time, the link you followed) and stores nothing about you: no visitor id, no profile, no tracking cookie.",
+                'Choose “Allow all” to try everything on this page; “Only necessary” keeps you anonymous. If your browser sends the <a href="https://globalprivacycontrol.org/">Global Privacy Control</a> signal, we honour it: nothing optional is switched on unless you choose it yourself.',
+            ),
+        ),
+        ("heading", "Referral channel"),
+        (
+            "paragraph",
+            _rich(
+                'Arrive from a search ad: <a href="/?utm_source=google&amp;utm_medium=cpc&amp;utm_campaign=autumn-boots">/?utm_source=google&amp;utm_medium=cpc</a> or with a click id: <a href="/?gclid=demo-click">/?gclid=demo-click</a>.',
+                'Arrive from the newsletter: <a href="/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=november">/?utm_source=newsletter&amp;utm_medium=email</a>.',
+                "The landing channel sticks for the whole visit (30 minutes of inactivity), just as in analytics: browse around after clicking one of these links and the panel keeps it. The site remembers it between pages only if you allowed personalization.",
+            ),
+        ),
+        ("heading", "Country"),
+        ("country_picker", None),
+        (
+            "paragraph",
+            _rich(
+                "Choose a country above: the demo plays the part of a CDN such as Cloudflare, which tells the site where each visitor is with a <code>CF-IPCountry</code> header. The site believes that header only from its trusted proxy, here 127.0.0.1. From a terminal: <code>curl -H 'CF-IPCountry: AT' http://127.0.0.1:8000/personalize/debug/</code>.",
+                "With a GeoIP2 City database, set <code>GEOIP_PATH</code> and visitors' IP addresses are looked up instead.",
+            ),
+        ),
+        ("heading", "Device"),
+        (
+            "paragraph",
+            _rich(
+                "Open this page on your phone, or switch your browser's developer tools to a phone. The panel shows the device type, operating system and browser."
+            ),
+        ),
+        ("heading", "Local time"),
+        (
+            "paragraph",
+            _rich(
+                'The "Morning readers" segment matches between 06:00 and 11:00 on weekdays, in your time zone (from geo, else from your browser, else the site\'s).'
+            ),
+        ),
+        ("heading", "Your profile and score"),
+        (
+            "paragraph",
+            _rich(
+                "With personalization allowed, the site keeps a small profile for this browser: your visits (a visit ends after 30 minutes without a click), the topics of the pages you read, and an engagement score. Reading earns 5 points a page, at most 15 a visit; pages tagged <em>ski-touring</em> earn 10 more, at most 20 in all. Points fade: after 30 days without a visit they count half.",
+                "The score places you in a journey stage: awareness from 0 points, interest from 20, consideration from 50 and intent from 80. The site also remembers the furthest stage you reached, so it can welcome you back when your score fades: that is the “Cooling down” audience.",
+                'Read <a href="/guides/layering-for-ski-touring/">Layering for ski touring</a> and <a href="/journal/first-tour-of-the-season/">First tour of the season</a> to join “Ski-touring fans”, then look at the home page and at the panel at the bottom of this page. Editors change the points under Settings → Scoring rules in the admin, and the stages under Settings → Personalization.',
+            ),
+        ),
+        ("heading", "Tell us one thing"),
+        ("preference", DRINK_QUESTION),
+        {
+            "type": "personalized",
+            "value": {
+                "variants": [
+                    {
+                        "label": "Tea drinkers: the kettle",
+                        "segments": [segments["tea-drinkers"]],
+                        "content": _raw(
+                            [
+                                (
+                                    "paragraph",
+                                    _rich(
+                                        "We'll have the kettle on. Our workshop keeps a loose-leaf mountain herb blend from a farm in the Stubai valley, and black tea for anyone who needs it stronger."
+                                    ),
+                                )
+                            ]
+                        ),
+                    }
+                ],
+                "default": _raw(
+                    [
+                        (
+                            "paragraph",
+                            _rich(
+                                "Your answer becomes <code>visitor.prefs.drink</code> on your profile, and segments can use it at once: answer “Tea” and this paragraph changes."
+                            ),
+                        )
+                    ]
+                ),
+            },
+        },
+        (
+            "fitting_request",
+            {
+                "heading": "Book a fitting in Innsbruck",
+                "text": "Half an hour with one of our fitters: boots, pack and layers, adjusted to you. Free, with a drink of your choice.",
+                "button_label": "Request a fitting",
+            },
+        ),
+        (
+            "paragraph",
+            _rich(
+                'The button posts to a small view of this demo that calls <code>personalize.track(request, "demo_request")</code>: this is how a shop reports a conversion from its own code. A scoring rule gives the event 25 points. Read the two ski-touring pages above, then request a fitting: 15 + 20 + 25 = 60 points puts you in the consideration stage and the “Ready to buy” audience, and the home page offers you a fitting.',
+                "Scripts report events too, with a POST to <code>/personalize/events/</code>: a newsletter form that sends <code>name=newsletter_signup</code> earns 15 points.",
+            ),
+        ),
+        ("heading", "Logged-in customers"),
+        (
+            "paragraph",
+            _rich(
+                '<a href="/accounts/login/?next=/try-it/">Log in</a> as <code>customer</code> with the password <code>customer-demo</code>: you join the "Logged-in customers" segment, and a scoring rule gives members of the Customers group 20 points, once.',
+                "What this browser collected before you logged in is merged into the account's profile: visits, interests and answers follow you to your other devices. The privacy page lists every merge.",
+            ),
+        ),
+        ("heading", "What we know, and how to take it back"),
+        (
+            "paragraph",
+            _rich(
+                'The <a href="/personalize/privacy/">privacy page</a> shows everything the site knows about you: the signals of this visit, your stored profile, and why you are in each audience. There you can change your choice, download your data as JSON or erase it.',
+                "Personalized content carries a “Why am I seeing this?” note that names the audience and the values of yours that put you in it.",
+            ),
+        ),
+    ]
+
+
 PAGES: list[dict[str, Any]] = [
     {
         "slug": "journal",
@@ -190,6 +468,7 @@ PAGES: list[dict[str, Any]] = [
             {
                 "slug": "three-days-in-the-dolomites",
                 "title": "Three days in the Dolomites",
+                "tags": ["hiking", "hut-to-hut"],
                 "search_description": "A hut-to-hut route for a long weekend, with what we packed.",
                 "intro": _rich(
                     "A hut-to-hut route for a long weekend, with what we packed and what we should have."
@@ -215,6 +494,7 @@ PAGES: list[dict[str, Any]] = [
             {
                 "slug": "waxing-skis-at-home",
                 "title": "Waxing skis at home",
+                "tags": ["skiing", "care"],
                 "search_description": "Twenty minutes, an old iron and a scraper.",
                 "intro": _rich(
                     "Twenty minutes, an old iron and a scraper: everything you need for a season of smooth glides."
@@ -224,6 +504,35 @@ PAGES: list[dict[str, Any]] = [
                         "paragraph",
                         _rich(
                             "Clean the base with a brass brush, drip the wax along the ski, and iron it in with slow, even passes. Let it cool for at least half an hour before you scrape."
+                        ),
+                    ),
+                ],
+            },
+            {
+                "slug": "first-tour-of-the-season",
+                "title": "First tour of the season",
+                "tags": ["ski-touring", "safety"],
+                "search_description": "Skins on at first light: an easy tour to shake off the summer.",
+                "intro": _rich(
+                    "Skins on at first light: how we ease into the winter, and what always goes in the pack."
+                ),
+                "body": [
+                    ("heading", "Start easy"),
+                    (
+                        "paragraph",
+                        _rich(
+                            "The first tour of the winter is not the day for a summit. We pick a gentle slope close to home, check every binding and skin at the car park, and go slowly enough to talk. If you cannot finish a sentence, you are going too fast."
+                        ),
+                    ),
+                    (
+                        "quote",
+                        "Turn around when it stops being fun; the mountain will still be there next weekend.",
+                    ),
+                    ("heading", "What goes in the pack"),
+                    (
+                        "paragraph",
+                        _rich(
+                            "Transceiver, shovel and probe, always, and a partner who knows how to use theirs. Then a warm jacket for the top, spare gloves, a thermos and something sweet. Read the avalanche bulletin the evening before, and again in the morning."
                         ),
                     ),
                 ],
@@ -239,6 +548,7 @@ PAGES: list[dict[str, Any]] = [
             {
                 "slug": "layering-for-ski-touring",
                 "title": "Layering for ski touring",
+                "tags": ["ski-touring", "skiing", "layering"],
                 "search_description": "Our guides' layering system, from -20 °C to +10 °C.",
                 "intro": _rich("Stay warm on the summit without overheating on the climb."),
                 "body": [
@@ -254,6 +564,7 @@ PAGES: list[dict[str, Any]] = [
             {
                 "slug": "choosing-a-rain-jacket",
                 "title": "Choosing a rain jacket",
+                "tags": ["hiking", "rain-gear"],
                 "search_description": "Membranes, seams and hoods: what matters and what is marketing.",
                 "intro": _rich("Membranes, seams and hoods: what matters and what is marketing."),
                 "body": [
@@ -284,47 +595,7 @@ PAGES: list[dict[str, Any]] = [
         "intro": _rich(
             'Every segment on this site is built from signals of your visit. Use the links below, then look at the panel at the bottom of each page or at the <a href="/personalize/debug/">visitor debug page</a>.'
         ),
-        "body": [
-            ("heading", "Referral channel"),
-            (
-                "paragraph",
-                _rich(
-                    'Arrive from a search ad: <a href="/?utm_source=google&amp;utm_medium=cpc&amp;utm_campaign=autumn-boots">/?utm_source=google&amp;utm_medium=cpc</a> or with a click id: <a href="/?gclid=demo-click">/?gclid=demo-click</a>.',
-                    'Arrive from the newsletter: <a href="/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=november">/?utm_source=newsletter&amp;utm_medium=email</a>.',
-                    "The landing channel sticks for the whole visit (30 minutes of inactivity), just as in analytics: browse around after clicking one of these links and the panel keeps it.",
-                ),
-            ),
-            ("heading", "Country"),
-            ("country_picker", None),
-            (
-                "paragraph",
-                _rich(
-                    "Choose a country above: the demo plays the part of a CDN such as Cloudflare, which tells the site where each visitor is with a <code>CF-IPCountry</code> header. The site believes that header only from its trusted proxy, here 127.0.0.1. From a terminal: <code>curl -H 'CF-IPCountry: AT' http://127.0.0.1:8000/personalize/debug/</code>.",
-                    "With a GeoIP2 City database, set <code>GEOIP_PATH</code> and visitors' IP addresses are looked up instead.",
-                ),
-            ),
-            ("heading", "Device"),
-            (
-                "paragraph",
-                _rich(
-                    "Open this page on your phone, or switch your browser's developer tools to a phone. The panel shows the device type, operating system and browser."
-                ),
-            ),
-            ("heading", "Local time"),
-            (
-                "paragraph",
-                _rich(
-                    'The "Morning readers" segment matches between 06:00 and 11:00 on weekdays, in your time zone (from geo, else from your browser, else the site\'s).'
-                ),
-            ),
-            ("heading", "Logged-in customers"),
-            (
-                "paragraph",
-                _rich(
-                    '<a href="/accounts/login/?next=/try-it/">Log in</a> as <code>customer</code> with the password <code>customer-demo</code>: you join the "Logged-in customers" segment.'
-                ),
-            ),
-        ],
+        "body": try_it_body,
     },
 ]
 
@@ -332,16 +603,22 @@ PAGES: list[dict[str, Any]] = [
 class Command(BaseCommand):
     """``manage.py seed_demo``: the demo's content, users and segments."""
 
-    help = "Create the demo site's pages, users and segments (idempotent)."
+    help = (
+        "Create the demo site's pages, users, segments, scoring rules and settings "
+        "(only what is missing)."
+    )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         self._users()
+        PersonalizationSettings.load()  # default stages and half-life, editable in the admin
         for spec in SEGMENTS:
             self._segment(spec)
         home = self._home()
         for spec in PAGES:
             self._page(home, spec)
+        for spec in SCORING_RULES:
+            self._scoring_rule(spec)
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
         self.stdout.write(
             f"Admin:    http://127.0.0.1:8000/admin/  user {ADMIN[0]!r}, password {ADMIN[1]!r}"
@@ -383,19 +660,42 @@ class Command(BaseCommand):
         return home
 
     def _page(self, parent: Page, spec: dict[str, Any]) -> None:
-        page = parent.get_children().filter(slug=spec["slug"]).first()
-        if page is None:
+        existing = parent.get_children().filter(slug=spec["slug"]).first()
+        if existing is None:
+            body = spec.get("body", [])
+            if callable(body):
+                body = body(self._segment_ids())
             page = ContentPage(
                 title=spec["title"],
                 slug=spec["slug"],
                 intro=spec.get("intro", ""),
                 search_description=spec.get("search_description", ""),
-                body=_raw(spec.get("body", [])),
+                body=_raw(body),
             )
+            page.tags.add(*spec.get("tags", []))
             parent.add_child(instance=page)
             page.save_revision().publish()
+        else:
+            page = existing.specific
+            self._tag(page, spec.get("tags", []))
         for child in spec.get("children", []):
             self._page(page, child)
+
+    def _tag(self, page: Page, tags: list[str]) -> None:
+        """Give a page from an earlier run its tags, unless an editor already tagged it."""
+        if not tags or not isinstance(page, ContentPage) or page.tags.exists():
+            return
+        page.tags.add(*tags)
+        page.save_revision().publish()
+
+    def _scoring_rule(self, spec: dict[str, Any]) -> None:
+        if ScoringRule.objects.filter(name=spec["name"]).exists():
+            return
+        fields = {key: value for key, value in spec.items() if key != "rules"}
+        rule = ScoringRule(**fields)
+        rule.rules = json.loads(json.dumps(spec.get("rules", [])))
+        rule.full_clean()
+        rule.save()
 
     def _users(self) -> None:
         user_model = get_user_model()
