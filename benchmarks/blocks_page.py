@@ -97,11 +97,23 @@ def run(quick: bool = False) -> list[str]:
     personalized.get(PERSONALIZED_URL)
     rng = random.Random(7)
     visitors = [visitor_headers(rng) for _ in range(64)]
-    cycles = {name: itertools.cycle(visitors) for name in ("same", "plain", "personalized")}
+    cycles = {
+        name: itertools.cycle(visitors) for name in ("same", "plain", "personalized", "explained")
+    }
 
     def get(client: Client, url: str, name: str) -> Any:
         headers, query = next(cycles[name])
         return client.get(url, query, headers=headers)
+
+    from personalize.conf import personalize_settings
+
+    def explained() -> Any:
+        # EXPLAIN_LINKS for this request only (overriding settings would rebuild the segments).
+        personalize_settings.__dict__["EXPLAIN_LINKS"] = True
+        try:
+            return get(personalized, PERSONALIZED_URL, "explained")
+        finally:
+            personalize_settings.__dict__["EXPLAIN_LINKS"] = False
 
     queries = {
         "same": count_queries(lambda: get(vanilla, PERSONALIZED_URL, "same")),
@@ -114,6 +126,7 @@ def run(quick: bool = False) -> list[str]:
             "same": lambda: get(vanilla, PERSONALIZED_URL, "same"),
             "personalized": lambda: get(personalized, PERSONALIZED_URL, "personalized"),
             "plain": lambda: get(vanilla, PLAIN_URL, "plain"),
+            "explained": explained,
         },
         rounds=rounds,
         repeat=repeat,
@@ -134,7 +147,10 @@ def run(quick: bool = False) -> list[str]:
         f"| {queries['personalized']} |",
         f"| plain blocks only, vanilla Wagtail | {result['plain'] * 1000:.2f} "
         f"| {queries['plain']} |",
+        f"| same page, personalized, with “Why am I seeing this?” | "
+        f"{result['explained'] * 1000:.2f} | {queries['personalized']} |",
         "",
         f"Ratio personalized / vanilla (same page): {result['personalized/same']:.3f}×; "
-        f"personalized / plain-blocks page: {result['personalized'] / result['plain']:.3f}×.",
+        f"personalized / plain-blocks page: {result['personalized'] / result['plain']:.3f}×; "
+        f"with explanations / vanilla: {result['explained/same']:.3f}×.",
     ]

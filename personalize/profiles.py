@@ -21,7 +21,7 @@ from typing import Any
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.module_loading import import_string
 
 from personalize.cache import CACHE_ERRORS
@@ -119,20 +119,19 @@ class DatabaseProfileStore(BaseProfileStore):
     def _cache(self) -> Any:
         return caches[personalize_settings.CACHE_ALIAS]
 
-    def _cache_get(self, key: ProfileKey) -> tuple[bool, Any]:
+    def _cache_get(self, key: ProfileKey) -> dict[str, Any] | None:
+        """The cached entry ``{"d": data or None, "pk", "rev"}``, or None on a miss."""
         try:
             hit = self._cache().get(key.cache_key)
         except CACHE_ERRORS as exc:
             logger.warning("profile cache unreachable, reading the database: %s", exc)
-            return False, None
-        if isinstance(hit, dict) and "d" in hit:
-            return True, hit["d"]
-        return False, None
+            return None
+        return hit if isinstance(hit, dict) and "d" in hit else None
 
-    def _cache_set(self, key: ProfileKey, data: Any) -> None:
+    def _cache_set(self, key: ProfileKey, entry: dict[str, Any]) -> None:
         try:
             self._cache().set(
-                key.cache_key, {"d": data}, timeout=personalize_settings.PROFILE_CACHE_TIMEOUT
+                key.cache_key, entry, timeout=personalize_settings.PROFILE_CACHE_TIMEOUT
             )
         except CACHE_ERRORS as exc:
             logger.warning("profile cache unreachable, not caching: %s", exc)
@@ -154,23 +153,58 @@ class DatabaseProfileStore(BaseProfileStore):
 
     def load(self, key: ProfileKey) -> ProfileState | None:
         """The profile: from the cache when warm, else one query (then cached)."""
+        entry = self._entry(key)
+        return None if entry["d"] is None else ProfileState.from_json(entry["d"])
+
+    def _entry(self, key: ProfileKey) -> dict[str, Any]:
         from personalize.models import Profile
 
-        hit, data = self._cache_get(key)
-        if not hit:
-            data = (
-                Profile.objects.filter(**self._lookup(key)).values_list("data", flat=True).first()
+        entry = self._cache_get(key)
+        if entry is None:
+            rows = Profile.objects.filter(**self._lookup(key)).values_list("pk", "rev", "data")
+            found = rows.first()
+            entry = (
+                {"d": None} if found is None else {"pk": found[0], "rev": found[1], "d": found[2]}
             )
-            self._cache_set(key, data)
-        return None if data is None else ProfileState.from_json(data)
+            self._cache_set(key, entry)
+        return entry
 
     def update(self, key: ProfileKey, change: Change) -> ProfileState:
-        """Lock the row, apply ``change``, write; the cached copy is dropped after commit."""
+        """Apply ``change`` atomically.
+
+        With a warm cached copy this is one conditional ``UPDATE … WHERE rev = <cached rev>``:
+        the row still holds exactly the cached data, so the change applies to it. When another
+        write came first (or nothing is cached), the row is locked, read, changed and written.
+        """
+        written = self._update_cached(key, change)
+        if written is not None:
+            return written
         with transaction.atomic():
             row = self._locked(key)
             state = change(ProfileState.from_json(row.data))
             self._write(row, state)
         self._forget_after_write(key)
+        return state
+
+    def _update_cached(self, key: ProfileKey, change: Change) -> ProfileState | None:
+        from personalize.models import Profile
+
+        entry = self._cache_get(key)
+        if entry is None or entry.get("pk") is None or not isinstance(entry.get("rev"), int):
+            return None
+        state = change(ProfileState.from_json(entry["d"]))
+        data = state.to_json()
+        fields: dict[str, Any] = {"data": data, "rev": F("rev") + 1}
+        if state.last_seen is not None:
+            fields["last_seen"] = datetime.fromtimestamp(state.last_seen, UTC)
+        rows = Profile.objects.filter(pk=entry["pk"], rev=entry["rev"], **self._lookup(key))
+        if rows.update(**fields) != 1:
+            return None
+        if transaction.get_connection().in_atomic_block:
+            # Not committed yet: the next reader takes the row from the database.
+            self._forget_after_write(key)
+        else:
+            self._cache_set(key, {"pk": entry["pk"], "rev": entry["rev"] + 1, "d": data})
         return state
 
     def _forget_after_write(self, *keys: ProfileKey) -> None:
@@ -203,9 +237,10 @@ class DatabaseProfileStore(BaseProfileStore):
     @staticmethod
     def _write(row: Any, state: ProfileState, *fields: str) -> None:
         row.data = state.to_json()
+        row.rev += 1
         if state.last_seen is not None:
             row.last_seen = datetime.fromtimestamp(state.last_seen, UTC)
-        row.save(update_fields=["data", "last_seen", *fields])
+        row.save(update_fields=["data", "last_seen", "rev", *fields])
 
     def merge_into_user(
         self, visitor_id: str, user_id: int, now: float, half_life_days: float

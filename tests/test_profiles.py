@@ -159,6 +159,29 @@ def test_warm_profile_read_costs_no_query(django_assert_num_queries: Any) -> Non
         assert store.load(unknown) is None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_warm_write_is_one_query_and_a_stale_copy_falls_back(
+    django_assert_num_queries: Any,
+) -> None:
+    from django.db.models import F
+
+    store = DatabaseProfileStore()
+    key = ProfileKey(visitor_id="8" * 32)
+    store.update(key, lambda s: replace(s, visits=1))  # created under a row lock
+    assert store.load(key).visits == 1  # now cached, with its revision
+    with django_assert_num_queries(1):  # UPDATE … WHERE rev = <cached rev>
+        store.update(key, lambda s: replace(s, visits=s.visits + 1))
+    with django_assert_num_queries(0):
+        assert store.load(key).visits == 2
+    # Another process writes behind this cache's back: the cached copy is stale.
+    row = Profile.objects.get()
+    Profile.objects.filter(pk=row.pk).update(
+        rev=F("rev") + 1, data=replace(ProfileState.from_json(row.data), visits=10).to_json()
+    )
+    store.update(key, lambda s: replace(s, visits=s.visits + 1))
+    assert ProfileState.from_json(Profile.objects.get().data).visits == 11
+
+
 def test_score_decays_lazily_on_read(make_request: Any) -> None:
     store = profile_store()
     now = time.time()

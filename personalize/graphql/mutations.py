@@ -8,8 +8,6 @@ to set them on its own response.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import graphene
@@ -99,25 +97,6 @@ def _mutating_visitor(info: Any, visitor_input: Any) -> tuple[Visitor, bool]:
     return own, False
 
 
-@contextmanager
-def _acting_as(request: HttpRequest, visitor: Visitor) -> Iterator[None]:
-    """Let the tracking API, which works on ``request.visitor``, act on a relayed visitor.
-
-    The middleware keeps its own reference to the request's visitor, so the relayed visitor's
-    cookie changes never reach the GraphQL response (they are returned to the front end).
-    """
-    missing = object()
-    previous = request.__dict__.get("visitor", missing)
-    request.visitor = visitor  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        if previous is missing:
-            del request.__dict__["visitor"]
-        else:
-            request.visitor = previous  # type: ignore[attr-defined]
-
-
 def _token(visitor: Visitor, relayed: bool) -> str | None:
     """The visitor id cookie value a front-end server should keep for a relayed visitor."""
     if not relayed or visitor.forget_browser:
@@ -182,8 +161,7 @@ class Mutation(graphene.ObjectType):
         root: Any, info: Any, purposes: list[str], visitor: Any = None
     ) -> dict[str, Any]:
         chosen, relayed = _mutating_visitor(info, visitor)
-        with _acting_as(info.context, chosen):
-            state = change_consent(info.context, purposes[:_LIST_LIMIT])
+        state = change_consent(info.context, purposes[:_LIST_LIMIT], visitor=chosen)
         pending = chosen.pending_consent
         return {
             "consent": state.purposes,
@@ -215,14 +193,14 @@ class Mutation(graphene.ObjectType):
                 error = f"No live page with the id {page[:100]!r} that this visitor may view."
         tracked = False
         if error is None:
-            with _acting_as(info.context, chosen):
-                tracked = track(
-                    info.context,
-                    name,
-                    page=found,
-                    target=target,
-                    tags=(tags or [])[:_LIST_LIMIT],
-                )
+            tracked = track(
+                info.context,
+                name,
+                page=found,
+                target=target,
+                tags=(tags or [])[:_LIST_LIMIT],
+                visitor=chosen,
+            )
         return {"tracked": tracked, "visitor_token": _token(chosen, relayed), "error": error}
 
     def resolve_set_preference(
@@ -239,6 +217,5 @@ class Mutation(graphene.ObjectType):
             error = "Empty preference value: give a value, or null to remove the preference."
         stored = False
         if error is None:
-            with _acting_as(info.context, chosen):
-                stored = set_preference(info.context, key, value)
+            stored = set_preference(info.context, key, value, visitor=chosen)
         return {"stored": stored, "visitor_token": _token(chosen, relayed), "error": error}

@@ -30,6 +30,9 @@ class Profile(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
+    #: Incremented by every write: a write based on a cached copy succeeds only if no other
+    #: write came in between (optimistic concurrency).
+    rev = models.PositiveIntegerField(_("revision"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("visitor profile")

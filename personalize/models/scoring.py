@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,16 @@ from wagtail.fields import StreamField
 
 from personalize.rule_blocks import SegmentRulesBlock, sentence
 from personalize.rules import ConditionError, compile_condition, scoring, validate_condition
+
+
+class TriggerSelect(forms.Select):
+    """The trigger choice; its script shows only the fields the chosen trigger uses."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, choices: Any = ()) -> None:
+        super().__init__({"data-personalize-trigger": "", **(attrs or {})}, choices)
+
+    class Media:
+        js = ["personalize/scoring_rule_form.js"]
 
 
 def page_type_choices() -> list[tuple[str, str]]:
@@ -101,7 +112,7 @@ class ScoringRule(models.Model):
         MultiFieldPanel([FieldPanel("name"), FieldPanel("enabled")], heading=_("Scoring rule")),
         MultiFieldPanel(
             [
-                FieldPanel("trigger"),
+                FieldPanel("trigger", widget=TriggerSelect),
                 FieldPanel("page"),
                 FieldPanel("page_type"),
                 FieldPanel("value"),
