@@ -40,11 +40,15 @@ def _bodies(segment_ids: list[int], rng: random.Random) -> tuple[list[Any], list
                     _heading(f"Section {number} for you"),
                     _paragraph("Tailored copy. " * 8),
                 ],
+                "key": f"{number:016x}{v:016x}",
             }
             for v in range(3)
         ]
         personalized.append(
-            {"type": "personalized", "value": {"variants": variants, "default": default}}
+            {
+                "type": "personalized",
+                "value": {"variants": variants, "default": default, "key": f"{number:032x}"},
+            }
         )
         plain.append(_paragraph("Between sections. " * 5))
         personalized.append(_paragraph("Between sections. " * 5))
@@ -98,7 +102,8 @@ def run(quick: bool = False) -> list[str]:
     rng = random.Random(7)
     visitors = [visitor_headers(rng) for _ in range(64)]
     cycles = {
-        name: itertools.cycle(visitors) for name in ("same", "plain", "personalized", "explained")
+        name: itertools.cycle(visitors)
+        for name in ("same", "plain", "personalized", "explained", "uncounted")
     }
 
     def get(client: Client, url: str, name: str) -> Any:
@@ -115,6 +120,13 @@ def run(quick: bool = False) -> list[str]:
         finally:
             personalize_settings.__dict__["EXPLAIN_LINKS"] = False
 
+    def uncounted() -> Any:
+        personalize_settings.__dict__["ANALYTICS_ENABLED"] = False
+        try:
+            return get(personalized, PERSONALIZED_URL, "uncounted")
+        finally:
+            personalize_settings.__dict__["ANALYTICS_ENABLED"] = True
+
     queries = {
         "same": count_queries(lambda: get(vanilla, PERSONALIZED_URL, "same")),
         "plain": count_queries(lambda: get(vanilla, PLAIN_URL, "plain")),
@@ -127,11 +139,15 @@ def run(quick: bool = False) -> list[str]:
             "personalized": lambda: get(personalized, PERSONALIZED_URL, "personalized"),
             "plain": lambda: get(vanilla, PLAIN_URL, "plain"),
             "explained": explained,
+            "uncounted": uncounted,
         },
         rounds=rounds,
         repeat=repeat,
     )
     live = Segment.objects.filter(enabled=True).count()
+    from personalize.analytics.store import counter_store
+
+    store = type(counter_store()).__name__
     return [
         "## Page with 5 personalized and 2 gated blocks",
         "",
@@ -149,6 +165,12 @@ def run(quick: bool = False) -> list[str]:
         f"| {queries['plain']} |",
         f"| same page, personalized, with “Why am I seeing this?” | "
         f"{result['explained'] * 1000:.2f} | {queries['personalized']} |",
+        f"| same page, personalized, impression counting off | "
+        f"{result['uncounted'] * 1000:.2f} | {queries['personalized']} |",
+        "",
+        f"Impression counting ({store}): counted / not counted "
+        f"{result['personalized/same'] / result['uncounted/same']:.3f}× (against vanilla: "
+        f"{result['personalized/same']:.3f}× counted, {result['uncounted/same']:.3f}× not).",
         "",
         f"Ratio personalized / vanilla (same page): {result['personalized/same']:.3f}×; "
         f"personalized / plain-blocks page: {result['personalized'] / result['plain']:.3f}×; "

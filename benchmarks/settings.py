@@ -23,6 +23,14 @@ DATABASES = {
     }
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("BENCHMARK_REDIS_URL"):
+    # Counters, profiles and versions in a real Redis, as in production.
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ["BENCHMARK_REDIS_URL"],
+        }
+    }
 TEMPLATES = [
     {**TEMPLATES[0], "DIRS": [Path(__file__).resolve().parent / "templates", *TEMPLATES[0]["DIRS"]]}
 ]

@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms_site.api import api_router
+from cms_site.home import cart
 from cms_site.home.views import register, request_fitting, simulate_country
 from personalize.graphql.views import PersonalizeGraphQLView
 
@@ -22,6 +23,11 @@ urlpatterns = [
     path("personalize/", include("personalize.urls")),
     path("demo/country/", simulate_country, name="demo-country"),
     path("demo/fitting/", request_fitting, name="demo-request-fitting"),
+    path("demo/cart/", cart.cart, name="demo-cart"),
+    path("demo/cart/add/", cart.add_to_cart, name="demo-cart-add"),
+    path("demo/cart/remove/", cart.remove_from_cart, name="demo-cart-remove"),
+    path("demo/cart/checkout/", cart.checkout, name="demo-checkout"),
+    path("demo/cart/thank-you/", cart.checkout_done, name="demo-checkout-done"),
 ]
 
 if settings.DEBUG:

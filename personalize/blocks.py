@@ -9,9 +9,13 @@ items, see docs/reference/blocks.md), and everything that delivers them — temp
 
 from __future__ import annotations
 
+import re
+import uuid
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.db.models import Model
 from django.shortcuts import resolve_url
@@ -19,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from personalize.analytics.experiments import assign
+from personalize.analytics.recording import note_impression
 from personalize.conf import personalize_settings
 from personalize.decisions import GateDecision, VariantDecision, choose_variant, gate
 from personalize.explanations import privacy_url, why
@@ -127,6 +133,22 @@ def _next_path(context: Any) -> str | None:
     return request.get_full_path() if request is not None else None
 
 
+def _alternative_label(variant: Any, alternative: int) -> str:
+    alternatives = list(variant.get("alternatives") or [])
+    if 0 < alternative <= len(alternatives):
+        return alternatives[alternative - 1].get("label") or f"alternative {alternative}"
+    return "control"
+
+
+def _page_id(context: Any, visitor: Any) -> int | None:
+    """The page a block is delivered on: from the template context, else the served page."""
+    page = context.get("page") if context and hasattr(context, "get") else None
+    if page is None:
+        page = getattr(getattr(visitor, "request", None), "_personalize_page", None)
+    pk = getattr(page, "pk", None)
+    return pk if isinstance(pk, int) else None
+
+
 def _visitor(context: Any) -> Any:
     """The visitor a block decides for.
 
@@ -144,8 +166,74 @@ def _visitor(context: Any) -> Any:
     return visitor if visitor is not None else current_visitor()
 
 
+class KeyBlock(blocks.FieldBlock):
+    """A stable hidden key (32 hex digits), given when the editor first saves the block.
+
+    Reports and experiments identify blocks and variants by it. Content saved before keys
+    existed has an empty key until it is saved again.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.field = forms.CharField(required=False, widget=forms.HiddenInput)
+        super().__init__(**kwargs)
+
+    def get_default(self) -> str:
+        return ""
+
+    def to_python(self, value: Any) -> str:
+        return value if isinstance(value, str) and _KEY.match(value) else ""
+
+    def get_prep_value(self, value: Any) -> str:
+        return self.to_python(value)
+
+    def clean(self, value: Any) -> str:
+        return self.to_python(value) or uuid.uuid4().hex
+
+    def get_searchable_content(self, value: Any) -> list[str]:
+        return []
+
+    class Meta:
+        label = ""
+        form_classname = "pz-key"
+        default = ""
+
+
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+class AlternativeBlock(blocks.StructBlock):
+    """Another version of a variant's content, for an A/B/n test."""
+
+    def __init__(self, child_blocks: Any, **kwargs: Any) -> None:
+        super().__init__(
+            [
+                (
+                    "label",
+                    blocks.CharBlock(
+                        required=False, help_text=_("For reports, e.g. “B: shorter copy”.")
+                    ),
+                ),
+                (
+                    "weight",
+                    blocks.IntegerBlock(
+                        min_value=1,
+                        max_value=100,
+                        default=50,
+                        help_text=_("Share of traffic, relative to the others."),
+                    ),
+                ),
+                ("content", blocks.StreamBlock(child_blocks, required=False)),
+            ],
+            **kwargs,
+        )
+
+    class Meta:
+        icon = "pick"
+        label_format = "{label}"
+
+
 class VariantBlock(blocks.StructBlock):
-    """One variant: the segments it is for and its content."""
+    """One variant: the segments it is for, its content, and optionally an A/B/n test."""
 
     def __init__(self, child_blocks: Any, **kwargs: Any) -> None:
         super().__init__(
@@ -159,6 +247,43 @@ class VariantBlock(blocks.StructBlock):
                 ),
                 ("segments", SegmentListBlock(min_num=1)),
                 ("content", blocks.StreamBlock(child_blocks, required=False)),
+                (
+                    "alternatives",
+                    PlainListBlock(
+                        AlternativeBlock(child_blocks),
+                        required=False,
+                        default=[],
+                        label=_("A/B test: alternatives"),
+                        help_text=_(
+                            "Other versions of this content. The test runs once it is started "
+                            "under Experiments; until then everyone sees the content above."
+                        ),
+                    ),
+                ),
+                (
+                    "weight",
+                    blocks.IntegerBlock(
+                        min_value=1,
+                        max_value=100,
+                        default=50,
+                        label=_("Weight of the content above"),
+                        help_text=_("Its share of traffic in a test, relative to alternatives."),
+                    ),
+                ),
+                (
+                    "holdout",
+                    blocks.IntegerBlock(
+                        min_value=0,
+                        max_value=50,
+                        default=0,
+                        label=_("Holdout (%)"),
+                        help_text=_(
+                            "Percent of this audience that sees the default content during a "
+                            "test, to measure the variant itself."
+                        ),
+                    ),
+                ),
+                ("key", KeyBlock()),
             ],
             **kwargs,
         )
@@ -195,6 +320,7 @@ class PersonalizedBlock(blocks.StructBlock):
                         label=_("Default (everyone else)"),
                     ),
                 ),
+                ("key", KeyBlock()),
             ],
             **kwargs,
         )
@@ -209,13 +335,48 @@ class PersonalizedBlock(blocks.StructBlock):
         if visitor is None:
             return VariantDecision(None, "", (), "no visitor: default content")
         live = visitor.segment_set if hasattr(visitor, "segment_set") else current_segments()
-        return choose_variant(variants, visitor.segment_ids, live.names, live.names)
+        decision = choose_variant(variants, visitor.segment_ids, live.names, live.names)
+        if decision.index is not None:
+            decision = self._experiment(value["variants"][decision.index], decision, visitor)
+        note_impression(visitor, _page_id(context, visitor), value.get("key") or "", decision)
+        return decision
+
+    @staticmethod
+    def _experiment(variant: Any, decision: VariantDecision, visitor: Any) -> VariantDecision:
+        """Within the chosen variant: the alternative of a running A/B/n test, if any."""
+        decision = replace(decision, variant_key=variant.get("key") or "")
+        assignment = assign(visitor, variant)
+        if assignment is None:
+            return decision
+        if assignment.holdout:
+            return replace(
+                decision,
+                alternative=0,
+                holdout=True,
+                counted=assignment.counted,
+                reason=f"{decision.reason}; experiment holdout: default content",
+            )
+        reason = decision.reason
+        if assignment.alternative:
+            label = _alternative_label(variant, assignment.alternative)
+            reason = f"{reason}; experiment: {label}"
+        return replace(
+            decision,
+            alternative=assignment.alternative,
+            counted=assignment.counted,
+            reason=reason,
+        )
 
     def content_for(self, value: Any, decision: VariantDecision) -> Any:
-        """The StreamValue a decision selects: the chosen variant's content, or the default."""
-        if decision.index is None:
+        """The StreamValue a decision selects: the chosen variant's content (or the alternative
+        of its experiment), or the default."""
+        if decision.index is None or decision.holdout:
             return value["default"]
-        return value["variants"][decision.index]["content"]
+        variant = value["variants"][decision.index]
+        alternatives = list(variant.get("alternatives") or [])
+        if decision.alternative and decision.alternative <= len(alternatives):
+            return alternatives[decision.alternative - 1]["content"]
+        return variant["content"]
 
     def chosen(self, value: Any, context: Any = None) -> tuple[VariantDecision, Any]:
         """The decision and the StreamValue it selects."""

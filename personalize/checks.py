@@ -56,6 +56,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="personalize.W002",
                 )
             )
+    if personalize_settings.ANALYTICS_ENABLED and not settings.DEBUG and not _shared_cache():
+        messages.append(
+            Warning(
+                "Analytics count in process memory: CACHE_ALIAS is not a django-redis cache, so "
+                "each web process counts on its own and personalize_flush_analytics sees nothing.",
+                hint="Point PERSONALIZE['CACHE_ALIAS'] at a django_redis.cache.RedisCache, or set "
+                "PERSONALIZE['ANALYTICS_ENABLED'] = False.",
+                id="personalize.W003",
+            )
+        )
     middleware = list(getattr(settings, "MIDDLEWARE", []))
     ours = "personalize.middleware.PersonalizeMiddleware"
     auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -73,3 +83,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return messages
+
+
+def _shared_cache() -> bool:
+    """Whether the configured cache is a django-redis cache (shared by every process)."""
+    backend = settings.CACHES.get(personalize_settings.CACHE_ALIAS, {}).get("BACKEND", "")
+    return bool(backend.startswith("django_redis."))

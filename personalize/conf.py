@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "PROFILE_RETENTION_DAYS": 395,
     "TRACK_PAGE_VIEWS": True,
     "EXPLAIN_LINKS": False,
+    "ANALYTICS_ENABLED": True,
+    "ATTRIBUTION_WINDOW_DAYS": 7,
+    "OPTIMIZE_REFRESH_SECONDS": 300,
 }
 
 
@@ -158,6 +161,10 @@ personalize_settings = PersonalizeSettings()
 
 @receiver(setting_changed)
 def _reload_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        from personalize.analytics.store import reset_counter_store
+
+        reset_counter_store()
     if setting in ("PERSONALIZE", "TIME_ZONE"):
         personalize_settings.reload()
         from personalize.registry import registry
@@ -168,3 +175,10 @@ def _reload_settings(*, setting: str, **kwargs: Any) -> None:
 
         config_registry.reset()
         reset_profile_store()
+        from personalize.analytics.experiments import experiment_registry
+        from personalize.analytics.goals import goal_registry
+        from personalize.analytics.store import reset_counter_store
+
+        experiment_registry.reset()
+        goal_registry.reset()
+        reset_counter_store()

@@ -29,6 +29,15 @@ class VariantDecision:
     label: str
     segment_ids: tuple[int, ...]
     reason: str
+    #: Inside a running experiment: the alternative shown (0 = the variant's own content);
+    #: None when no experiment decided.
+    alternative: int | None = None
+    #: The visitor is in the experiment's holdout and gets the default content.
+    holdout: bool = False
+    #: Whether the visitor counts in the experiment's statistics (has an id and consented).
+    counted: bool = False
+    #: The chosen variant's stable key ("" for the default or content saved before keys).
+    variant_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,14 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from personalize import identity
-from personalize.models import PersonalizationSettings, ScoringRule, Segment
+from personalize.models import (
+    Experiment,
+    Funnel,
+    Goal,
+    PersonalizationSettings,
+    ScoringRule,
+    Segment,
+)
 from personalize.registry import segments_changed
 from personalize.scoring_config import config_changed
 
@@ -57,10 +64,45 @@ def _track_download(sender: Any, instance: Any, request: Any, **kwargs: Any) -> 
     track(request, "download", target=instance.pk)
 
 
+def _page_published(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from personalize.analytics.experiments import sync_page_experiments
+
+    sync_page_experiments(instance)
+
+
+@receiver(post_save, sender=Goal, dispatch_uid="personalize_goal_saved")
+@receiver(post_delete, sender=Goal, dispatch_uid="personalize_goal_deleted")
+@receiver(post_save, sender=Funnel, dispatch_uid="personalize_funnel_saved")
+@receiver(post_delete, sender=Funnel, dispatch_uid="personalize_funnel_deleted")
+def _goals_changed(**kwargs: Any) -> None:
+    from personalize.analytics.goals import goals_changed
+
+    transaction.on_commit(goals_changed)
+
+
+@receiver(post_save, sender=Experiment, dispatch_uid="personalize_experiment_saved")
+@receiver(post_delete, sender=Experiment, dispatch_uid="personalize_experiment_deleted")
+def _experiment_changed(**kwargs: Any) -> None:
+    from personalize.analytics.experiments import experiments_changed
+
+    transaction.on_commit(experiments_changed)
+
+
 def connect_optional_receivers() -> None:
     """Track Wagtail form submissions and document downloads when those apps are installed."""
     from django.apps import apps
+    from wagtail.signals import page_published
 
+    page_published.connect(_page_published, dispatch_uid="personalize_page_published")
+    from django.conf import settings
+
+    from personalize.analytics.goals import track_registration
+
+    post_save.connect(
+        track_registration,
+        sender=settings.AUTH_USER_MODEL,
+        dispatch_uid="personalize_registration",
+    )
     if apps.is_installed("wagtail.contrib.forms"):
         from wagtail.contrib.forms.models import FormSubmission
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
+from personalize.analytics.recording import record_request
 from personalize.attribution import dump_attribution
 from personalize.conf import personalize_settings
 from personalize.consent import PERSONALIZATION
@@ -80,6 +81,7 @@ class PersonalizeMiddleware:
             and response.status_code == 200
         ):
             track(request, "page_view", page=page)
+        record_request(visitor)
         if (
             request.method in _SAFE_METHODS
             and response.status_code < 400

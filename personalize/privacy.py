@@ -195,12 +195,42 @@ def _profile_document(profile: StoredProfile) -> dict[str, Any]:
     }
 
 
+def analytics_state(visitor_id: str | None) -> dict[str, Any]:
+    """What analytics remembers about a visitor id: exposures, goals reached, test assignments.
+
+    Returns:
+        ``{"seen": [{"page", "block", "variant", "alternative", "segment", "at"}], "goals":
+        [{"goal", "at"}], "assignments": [{"experiment", "alternative"}]}``; empty lists when
+        nothing is stored or the store is unreachable.
+    """
+    from personalize.analytics.store import counter_store, safely
+
+    state: dict[str, Any] = {"seen": [], "goals": [], "assignments": []}
+    if not visitor_id:
+        return state
+    store = counter_store()
+    fields = safely(lambda: store.visitor_fields(visitor_id), {})
+    for field, value in sorted(fields.items()):
+        kind, _, rest = field.partition("|")
+        parts = rest.split("|")
+        at = isoformat(float(value)) if value.isdigit() else None
+        if kind == "seen" and len(parts) == 5:
+            names = ("page", "block", "variant", "alternative", "segment")
+            state["seen"].append({**dict(zip(names, parts, strict=True)), "at": at})
+        elif kind == "goal" and len(parts) == 1:
+            state["goals"].append({"goal": parts[0], "at": at})
+        elif kind == "a" and len(parts) == 1:
+            state["assignments"].append({"experiment": parts[0], "alternative": value})
+    return state
+
+
 def _document(
     *,
     consent: dict[str, Any],
     profiles: list[StoredProfile],
     signals: dict[str, Any] | None,
     segments: list[dict[str, Any]] | None,
+    analytics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     primary = _profile_document(profiles[0]) if profiles else None
     return {
@@ -215,6 +245,7 @@ def _document(
         "merges": primary["merges"] if primary else [],
         "other_profiles": [_profile_document(p) for p in profiles[1:]],
         "segments": segments,
+        "analytics": analytics if analytics is not None else analytics_state(None),
     }
 
 
@@ -229,17 +260,21 @@ def export_for_request(request: HttpRequest) -> dict[str, Any]:
         ``mode``), ``signals`` (this request's geo, device, time and referral), ``identity``,
         ``profile`` (the stored data as stored), ``visitor`` (the ``visitor.*`` attributes it
         gives now), ``dates`` (ISO 8601), ``merges`` (the merge audit), ``other_profiles`` (the
-        browser's anonymous profile when a user's is shown first) and ``segments`` (the matched
-        segments and why).
+        browser's anonymous profile when a user's is shown first), ``segments`` (the matched
+        segments and why) and ``analytics`` (exposures, goals and test assignments remembered
+        for this browser's visitor id).
     """
+    from personalize.identity import read_visitor_id
     from personalize.visitor import visitor_of
 
     visitor = visitor_of(request)
+    browser_id = read_visitor_id(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
     return _document(
         consent=_consent_document(visitor.consent),
         profiles=stored_profiles(request),
         signals=request_signals(visitor.attributes),
         segments=matched_segments(visitor.explain()),
+        analytics=analytics_state(browser_id),
     )
 
 
@@ -261,7 +296,14 @@ def export_for_key(key: ProfileKey) -> dict[str, Any]:
         "at": isoformat(state.consent_at) if state is not None else None,
         "mode": personalize_settings.consent_mode,
     }
-    return _document(consent=consent, profiles=profiles, signals=None, segments=None)
+    visitor_id = key.visitor_id or store.visitor_id_of(key)
+    return _document(
+        consent=consent,
+        profiles=profiles,
+        signals=None,
+        segments=None,
+        analytics=analytics_state(visitor_id),
+    )
 
 
 def key_for(*, user: str | None = None, visitor_id: str | None = None) -> ProfileKey:

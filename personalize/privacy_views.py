@@ -30,8 +30,10 @@ from personalize import tracking
 from personalize.conf import personalize_settings
 from personalize.consent import OPTIONAL_PURPOSES, PERSONALIZATION
 from personalize.forms import EraseForm
+from personalize.identity import read_visitor_id
 from personalize.models.settings import BANNER_DEFAULTS
 from personalize.privacy import (
+    analytics_state,
     export_for_request,
     matched_segments,
     profile_summary,
@@ -179,6 +181,9 @@ def privacy(request: HttpRequest) -> HttpResponse:
         ],
         "may_edit_preferences": consent.allows(PERSONALIZATION),
         "segments": _segments(visitor.explain()),
+        "analytics": analytics_state(
+            read_visitor_id(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
+        ),
         "privacy_url": reverse("personalize:privacy"),
         "notices": _notices(request),
         "erase_form": EraseForm(),

@@ -19,7 +19,13 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 
 from personalize.conf import personalize_settings
-from personalize.consent import PERSONALIZATION, PURPOSES, ConsentState, clean_purposes
+from personalize.consent import (
+    ANALYTICS,
+    PERSONALIZATION,
+    PURPOSES,
+    ConsentState,
+    clean_purposes,
+)
 from personalize.profiles import ProfileKey, ProfileStoreError, profile_store
 from personalize.rules.scoring import Event, ProfileState, apply_event, needs_write
 from personalize.scoring_config import current_config
@@ -106,14 +112,18 @@ def track(
         visitor: the visitor to act for (default: the request's; a relayed headless visitor).
 
     Returns:
-        True when the event was recorded; False without consent, for bots, in previews, for
-        an invalid event name, or when the database could not be written (logged).
+        True when the event was recorded: scored into the profile (consent to personalization)
+        and/or counted for goals, conversions and funnels (consent to analytics). False without
+        either consent, for bots, in previews, for an invalid event name, or when the profile
+        could not be written (logged).
     """
     if not isinstance(name, str) or not EVENT_NAME.match(name):
         logger.debug("event not tracked: invalid name %r", name)
         return False
     visitor = visitor or visitor_of(request)
-    if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
+    personalization = visitor.consent.allows(PERSONALIZATION)
+    analytics = visitor.consent.allows(ANALYTICS)
+    if visitor.as_segments is not None or not (personalization or analytics):
         return False
     if visitor.context.attributes["device"].get("type") == "bot":
         return False
@@ -125,6 +135,19 @@ def track(
         tags=(*event.tags, *extra),
     )
     visitor.ensure_visitor_id()
+    recorded = False
+    if analytics:
+        from personalize.analytics.goals import on_event
+
+        on_event(visitor, event)
+        recorded = True
+    if personalization:
+        recorded = _score(visitor, event) or recorded
+    return recorded
+
+
+def _score(visitor: Visitor, event: Event) -> bool:
+    """Apply the event to the visitor's profile (with consent to personalization)."""
     key = visitor.profile_key
     if key is None:
         return False
@@ -155,7 +178,7 @@ def track(
             ),
         )
     except (DatabaseError, ProfileStoreError):
-        logger.exception("event %r not recorded: the profile could not be written", name)
+        logger.exception("event %r not recorded: the profile could not be written", event.name)
         return False
     visitor.refresh()
     return True
@@ -253,6 +276,8 @@ def change_consent(
         if user_key is not None and had_personalization:
             profile_store().update(user_key, lambda s: replace(ProfileState(), merges=s.merges))
         visitor.forget_browser = True
+    if ANALYTICS not in granted and anonymous_id is not None:
+        forget_analytics(anonymous_id)
     if user_key is not None:
         record_consent(user_key, granted, now)
     visitor.refresh()
@@ -275,13 +300,25 @@ def erase_visitor(request: HttpRequest) -> int:
     deleted = 0
     user_key = visitor.user_key()
     if user_key is not None:
+        account_id = store.visitor_id_of(user_key)
         deleted += store.erase(user_key)
+        if account_id:
+            forget_analytics(account_id)
     raw = request.COOKIES.get(personalize_settings.VISITOR_COOKIE)
     anonymous_id = read_visitor_id(raw)
     if anonymous_id is not None:
         deleted += store.erase(ProfileKey(visitor_id=anonymous_id))
+        forget_analytics(anonymous_id)
     visitor.forget_browser = True
     visitor.forget_consent = True
     visitor.pending_visitor_id = None
     visitor.refresh()
     return deleted
+
+
+def forget_analytics(visitor_id: str) -> None:
+    """Delete what analytics remembers about one visitor id (exposures, goals, assignments)."""
+    from personalize.analytics.store import counter_store, safely
+
+    store = counter_store()
+    safely(lambda: store.forget_visitor(visitor_id), None)

@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from personalize.conf import personalize_settings
-from personalize.consent import PERSONALIZATION, ConsentState, resolve_consent
+from personalize.consent import ANALYTICS, PERSONALIZATION, ConsentState, resolve_consent
 from personalize.context import FrontendSignals, VisitorContext, build_context
 from personalize.identity import read_visitor_id
 from personalize.profiles import ProfileKey, new_visitor_id, profile_store
@@ -111,12 +111,16 @@ class Visitor:
             cookie, gpc, mode=conf.consent_mode, stored=(stored.consent, stored.consent_at)
         )
 
+    def _may_identify(self) -> bool:
+        """A visitor id needs consent to personalization or to analytics."""
+        return self.consent.allows(PERSONALIZATION) or self.consent.allows(ANALYTICS)
+
     @cached_property
     def visitor_id(self) -> str | None:
-        """The anonymous visitor id (only with consent to personalization), or None."""
+        """The visitor id (with consent to personalization or analytics), or None."""
         if self.pending_visitor_id is not None:
             return self.pending_visitor_id
-        if not self.consent.allows(PERSONALIZATION):
+        if not self._may_identify():
             return None
         if self._signals is not None:
             return read_visitor_id(self._signals.visitor_token)
@@ -124,7 +128,7 @@ class Visitor:
 
     def ensure_visitor_id(self) -> str | None:
         """The visitor id, minting one (and its cookie) when consent allows and there is none."""
-        if self.visitor_id is None and self.consent.allows(PERSONALIZATION):
+        if self.visitor_id is None and self._may_identify():
             self.pending_visitor_id = new_visitor_id()
             self.__dict__["visitor_id"] = self.pending_visitor_id
         return self.visitor_id

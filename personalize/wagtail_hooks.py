@@ -1,18 +1,23 @@
-"""Registration only: segments and scoring rules, settings, the userbar, the served page."""
+"""Registration only: segments, scoring rules, analytics snippets and report, settings, the
+userbar, the served page."""
 
 from typing import Any
 
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.contrib.settings.registry import register_setting
 from wagtail.snippets.models import register_snippet
 
+from personalize.analytics import report
 from personalize.middleware import PAGE_ATTRIBUTE
 from personalize.models import PersonalizationSettings
 from personalize.userbar import ViewAsSegmentItem
-from personalize.viewsets import ScoringRuleViewSet, SegmentViewSet
+from personalize.viewsets import AnalyticsViewSetGroup, ScoringRuleViewSet, SegmentViewSet
 
 register_snippet(SegmentViewSet)
 register_snippet(ScoringRuleViewSet)
+register_snippet(AnalyticsViewSetGroup)
 register_setting(PersonalizationSettings, icon="group")
 
 
@@ -26,3 +31,32 @@ def remember_served_page(page: Any, request: Any, serve_args: Any, serve_kwargs:
 def add_view_as_segment(request: Any, items: list[Any], page: Any) -> None:
     if page is not None and getattr(page, "id", None):
         items.append(ViewAsSegmentItem(page))
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls() -> list[Any]:
+    return [
+        path(
+            "personalize/",
+            include((report.urlpatterns, "personalize_admin"), namespace="personalize_admin"),
+        )
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_report_menu_item() -> report.ReportMenuItem:
+    return report.ReportMenuItem(
+        _("Personalization"),
+        reverse("personalize_admin:report"),
+        name="personalization",
+        icon_name="table",
+        order=1300,
+    )
+
+
+@hooks.register("register_permissions")
+def register_report_permission() -> Any:
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = report.PERMISSION.split(".")
+    return Permission.objects.filter(content_type__app_label=app_label, codename=codename)

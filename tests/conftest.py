@@ -57,6 +57,9 @@ def _fresh_registry(request: Any) -> Iterator[None]:
     request.getfixturevalue("settings")
     from django.core.cache import cache
 
+    from personalize.analytics.experiments import experiment_registry
+    from personalize.analytics.goals import goal_registry
+    from personalize.analytics.store import reset_counter_store
     from personalize.conf import personalize_settings
     from personalize.profiles import reset_profile_store
     from personalize.registry import registry
@@ -66,6 +69,9 @@ def _fresh_registry(request: Any) -> Iterator[None]:
     def reset() -> None:
         registry.reset()
         config_registry.reset()
+        experiment_registry.reset()
+        goal_registry.reset()
+        reset_counter_store()
         reset_profile_store()
         page_tags_changed()
         personalize_settings.reload()

@@ -45,10 +45,43 @@ def _stored(first: int, second: int) -> dict[str, Any]:
     }
 
 
+def _with_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """The stored format as saved now: keys, and the (empty) A/B test fields of each variant."""
+    variants = [
+        {
+            **variant,
+            "alternatives": [],
+            "weight": 50,
+            "holdout": 0,
+            "key": f"{index + 1:032x}",
+        }
+        for index, variant in enumerate(raw["variants"])
+    ]
+    return {**raw, "variants": variants, "key": "f" * 32}
+
+
 def test_stored_format_round_trips_exactly() -> None:
     block = _block()
-    raw = _stored(1, 2)
+    raw = _with_keys(_stored(1, 2))
     assert block.get_prep_value(block.to_python(raw)) == raw
+
+
+def test_content_saved_before_keys_loads_with_empty_keys_and_no_test(
+    segment_factory: Any,
+) -> None:
+    first = segment_factory(condition={"device.type": "mobile"})
+    second = segment_factory(condition={"geo.country": "AT"})
+    block = _block()
+    raw = _stored(first.pk, second.pk)
+    raw["variants"][1]["segments"] = [second.pk]
+    value = block.to_python(raw)
+    assert value["key"] == ""
+    assert [v["key"] for v in value["variants"]] == ["", ""]
+    assert [list(v["alternatives"]) for v in value["variants"]] == [[], []]
+    # Saving gives each a key.
+    cleaned = block.clean(value)
+    assert len(cleaned["key"]) == 32
+    assert all(len(v["key"]) == 32 for v in cleaned["variants"])
 
 
 def test_gated_stored_format_round_trips_exactly() -> None:

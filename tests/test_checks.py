@@ -14,8 +14,9 @@ from personalize.signals.geoip import GeoIP2Provider, NullGeoProvider
 from tests.mmdb import build_city_database
 
 
-def _ids(settings: Any) -> list[str]:
-    return [message.id for message in check_settings()]
+def _ids(settings: Any, *, keep_w003: bool = False) -> list[str]:
+    # W003 (analytics without Redis) always shows with the tests' local-memory cache.
+    return [m.id for m in check_settings() if m.id != "personalize.W003" or keep_w003]
 
 
 def test_missing_geoip_database_warns(settings: Any) -> None:
@@ -88,6 +89,16 @@ def test_bad_profile_store_is_an_error(settings: Any, path: str, problem: str) -
     assert problem in messages[0].msg
 
 
+def test_analytics_without_redis_warns_in_production(settings: Any) -> None:
+    settings.DEBUG = False
+    assert "personalize.W003" in _ids(settings, keep_w003=True)
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "ANALYTICS_ENABLED": False}
+    assert "personalize.W003" not in _ids(settings, keep_w003=True)
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "ANALYTICS_ENABLED": True}
+    settings.DEBUG = True
+    assert "personalize.W003" not in _ids(settings, keep_w003=True)
+
+
 def test_missing_settings_app_is_an_error(settings: Any, monkeypatch: Any) -> None:
     import types
 
@@ -95,7 +106,9 @@ def test_missing_settings_app_is_an_error(settings: Any, monkeypatch: Any) -> No
 
     # Only what the check reads: changing INSTALLED_APPS for real would reload the app registry.
     apps = [app for app in settings.INSTALLED_APPS if app != "wagtail.contrib.settings"]
-    fake = types.SimpleNamespace(INSTALLED_APPS=apps, MIDDLEWARE=settings.MIDDLEWARE)
+    fake = types.SimpleNamespace(
+        INSTALLED_APPS=apps, MIDDLEWARE=settings.MIDDLEWARE, DEBUG=True, CACHES=settings.CACHES
+    )
     monkeypatch.setattr(checks, "settings", fake)
     assert "personalize.E003" in _ids(settings)
 

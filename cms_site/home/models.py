@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.http import HttpRequest, HttpResponse
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
@@ -15,6 +17,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+import personalize
 from personalize.blocks import GatedBlock, PersonalizedBlock
 from personalize.pages import PersonalizedPageMixin
 from personalize.preferences import PreferenceBlock
@@ -74,6 +77,22 @@ class FittingRequestBlock(blocks.StructBlock):
         template = "home/blocks/fitting_request.html"
 
 
+class AddToCartBlock(blocks.StructBlock):
+    """Demo only: an "Add to cart" button for the product page it is on.
+
+    The button posts the page to the demo cart, which records the custom event ``add_to_cart``.
+    """
+
+    button_label = blocks.CharBlock(default="Add to cart")
+    note = blocks.CharBlock(
+        required=False, help_text="A line under the button, e.g. shipping and returns."
+    )
+
+    class Meta:
+        icon = "plus-inverse"
+        template = "home/blocks/add_to_cart.html"
+
+
 def content_blocks() -> list[tuple[str, blocks.Block]]:
     """The blocks editors use for content, also inside variants and gated content."""
     return [
@@ -96,6 +115,12 @@ class BodyBlock(blocks.StreamBlock):
     country_picker = CountryPickerBlock()
     preference = PreferenceBlock()
     fitting_request = FittingRequestBlock()
+
+
+class ProductBodyBlock(BodyBlock):
+    """A product page's body: everything a content page has, and an "Add to cart" button."""
+
+    add_to_cart = AddToCartBlock()
 
 
 class HomePage(PersonalizedPageMixin, Page):
@@ -122,4 +147,68 @@ class ContentPage(PersonalizedPageMixin, Page):
     promote_panels = [*Page.promote_panels, FieldPanel("tags")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     api_fields = [APIField("intro"), APIField("body")]
-    subpage_types = ["home.ContentPage"]
+    subpage_types = ["home.ContentPage", "home.ProductPage"]
+
+
+#: The custom event a product view records (the "Viewed a product" goal).
+PRODUCT_VIEW_EVENT = "product_view"
+
+
+class ProductPageTag(TaggedItemBase):
+    """Tags of product pages (``shop`` and the product's topics)."""
+
+    content_object = ParentalKey(
+        "home.ProductPage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class ProductPage(PersonalizedPageMixin, Page):
+    """A product of the demo shop: a description, a price and an "Add to cart" button.
+
+    Every view of a product records the custom event ``product_view``, the first step of the
+    demo's "Cart" funnel (the page view itself is tracked by the middleware, as for any page).
+    """
+
+    intro = RichTextField(blank=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, help_text="In euros")
+    body = StreamField(ProductBodyBlock(), blank=True)
+    tags = ClusterTaggableManager(through=ProductPageTag, blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("price"),
+        FieldPanel("body"),
+    ]
+    promote_panels = [*Page.promote_panels, FieldPanel("tags")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    api_fields = [APIField("intro"), APIField("price"), APIField("body")]
+    parent_page_types = ["home.ContentPage"]
+    subpage_types: list[str] = []
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The page's context, with the number of items in the visitor's cart."""
+        from cms_site.home.cart import cart_size
+
+        context: dict[str, Any] = super().get_context(request, *args, **kwargs)
+        context["cart_size"] = cart_size(request)
+        return context
+
+    @property
+    def price_label(self) -> str:
+        """The price as shoppers read it: ``€389`` or ``€24.50``."""
+        return format_price(self.price)
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Record ``product_view`` for a visitor's GET (never for previews), then render."""
+        if request.method == "GET" and not getattr(request, "is_preview", False):
+            personalize.track(request, PRODUCT_VIEW_EVENT, page=self)
+        response: HttpResponse = super().serve(request, *args, **kwargs)
+        return response
+
+
+def format_price(amount: Decimal) -> str:
+    """Euros without cents when they are whole: ``€389``, ``€1,290``, ``€24.50``."""
+    if amount == amount.to_integral_value():
+        return f"€{amount:,.0f}"
+    return f"€{amount:,.2f}"

@@ -92,6 +92,14 @@ class DecisionType(graphene.ObjectType):
     variant = graphene.String(description="The chosen variant's label; null for the default.")
     segments = graphene.List(graphene.NonNull(SegmentType), required=True)
     reason = graphene.String(required=True)
+    alternative = graphene.Int(
+        description="Inside the variant's running A/B test: the alternative shown (0 is the "
+        "variant's own content); null without a test."
+    )
+    holdout = graphene.Boolean(
+        required=True,
+        description="The visitor is in the test's holdout and gets the default content.",
+    )
 
     class Meta:
         name = "Decision"
@@ -122,6 +130,8 @@ class PersonalizedBlockType(graphene.ObjectType):
             "variant": decision.label if decision.index is not None else None,
             "segments": [{"slug": s.slug, "name": s.name} for s in segments if s is not None],
             "reason": decision.reason,
+            "alternative": decision.alternative,
+            "holdout": decision.holdout,
         }
 
     def resolve_blocks(root: BoundBlock, info: Any) -> list[BoundBlock]:

@@ -254,8 +254,19 @@ def _merges(value: Any) -> tuple[dict[str, Any], ...]:
     if not isinstance(value, list | tuple):
         return ()
     entries = [
-        dict(entry)
+        {key: item for key, item in entry.items() if _storable(item)}
         for entry in value[-MAX_MERGES:]
         if isinstance(entry, Mapping) and all(isinstance(key, str) for key in entry)
     ]
     return tuple(entries)
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    """Whether an audit value can be written back as strict JSON (no NaN or infinity)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple) and depth < 4:
+        return all(_storable(item, depth + 1) for item in value)
+    if isinstance(value, Mapping) and depth < 4:
+        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
+    return value is None or isinstance(value, str | int | bool)

@@ -132,5 +132,5 @@ def test_the_rule_engine_imports_nothing_outside_the_standard_library() -> None:
 
     assert imported == {
         "__future__", "collections", "dataclasses", "decimal", "functools", "json", "math",
-        "operator", "re", "sys", "typing",
+        "operator", "random", "re", "sys", "typing",
     }  # fmt: skip

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from personalize.management.commands.personalize_export import add_target_arguments, target_key
 from personalize.profiles import profile_store
+from personalize.tracking import forget_analytics
 
 
 class Command(BaseCommand):
@@ -36,6 +37,10 @@ class Command(BaseCommand):
             answer = input(f"Erase everything stored about {who}? This cannot be undone. [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 raise CommandError("Erasure cancelled.")
-        deleted = profile_store().erase(key)
+        store = profile_store()
+        visitor_id = key.visitor_id or store.visitor_id_of(key)
+        deleted = store.erase(key)
+        if visitor_id:
+            forget_analytics(visitor_id)
         noun = "profile" if deleted == 1 else "profiles"
         self.stdout.write(f"Deleted {deleted} {noun} of {who}.")

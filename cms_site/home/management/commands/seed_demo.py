@@ -5,17 +5,28 @@ Safe to run again: only what is missing is created, so editors' changes survive.
 
 from __future__ import annotations
 
+import copy
 import json
+import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from wagtail.models import Page, Site
 
-from cms_site.home.models import ContentPage, HomePage
-from personalize.models import PersonalizationSettings, ScoringRule, Segment
+from cms_site.home.models import ContentPage, HomePage, ProductPage
+from personalize.models import (
+    Experiment,
+    Funnel,
+    Goal,
+    PersonalizationSettings,
+    ScoringRule,
+    Segment,
+)
 
 ADMIN = ("admin", "admin-demo")
 CUSTOMER = ("customer", "customer-demo")
@@ -185,6 +196,39 @@ DRINK_QUESTION: dict[str, Any] = {
 }
 
 
+#: The demo's goals, found again by name on later runs.
+GOALS: list[dict[str, Any]] = [
+    {"name": "Viewed a product", "kind": Goal.EVENT, "event": "product_view"},
+    {"name": "Added to cart", "kind": Goal.EVENT, "event": "add_to_cart"},
+    {"name": "Checked out", "kind": Goal.EVENT, "event": "checkout"},
+    {"name": "Registered", "kind": Goal.REGISTRATION},
+    {"name": "Requested a fitting", "kind": Goal.EVENT, "event": "demo_request"},
+]
+
+#: The demo's funnels: their steps are goal names.
+FUNNELS: list[dict[str, Any]] = [
+    {"name": "Cart", "steps": ["Viewed a product", "Added to cart", "Checked out"]},
+]
+
+#: The home page's phones variant runs an A/B/n test; the seed names and starts it once.
+PHONES = "Phones: call us"
+EXPERIMENT: dict[str, Any] = {
+    "name": "Home page: phones call, message or come in?",
+    "goal": "Requested a fitting",
+}
+
+#: Namespace of the seeded blocks' and variants' keys (see :func:`key`).
+_KEYS = uuid.UUID("5b0f7c9e-2a41-4d3b-9e57-0c6a8d1f4e22")
+
+
+def key(name: str) -> str:
+    """A stable key (32 hex digits) for a seeded block or variant.
+
+    The same in every database seeded, so reports and the A/B test are found again by it.
+    """
+    return uuid.uuid5(_KEYS, name).hex
+
+
 def _rich(*paragraphs: str) -> str:
     return "".join(f"<p>{text}</p>" for text in paragraphs)
 
@@ -201,6 +245,49 @@ def _cta(heading: str, text: str, label: str, url: str) -> dict[str, Any]:
         "type": "call_to_action",
         "value": {"heading": heading, "text": text, "link_label": label, "link_url": url},
     }
+
+
+def phone_test() -> dict[str, Any]:
+    """The A/B/n test of the phones variant: two alternatives to "call us", and a holdout."""
+    return {
+        "alternatives": [
+            {
+                "label": "B: WhatsApp us",
+                "weight": 30,
+                "content": [
+                    _cta(
+                        "Message the workshop on WhatsApp",
+                        "Send a photo of your kit or your question: the people who make the gear answer within the hour, Monday to Friday, 8:00 to 17:00 CET.",
+                        "Chat on WhatsApp",
+                        "https://wa.me/43512000000",
+                    )
+                ],
+            },
+            {
+                "label": "C: book a fitting",
+                "weight": 30,
+                "content": [
+                    _cta(
+                        "Come by for a fitting",
+                        "Half an hour at our Innsbruck workshop, free: boots, pack and layers adjusted to you by the people who make them.",
+                        "Book a fitting",
+                        "/try-it/#fitting",
+                    )
+                ],
+            },
+        ],
+        "weight": 40,
+        "holdout": 10,
+    }
+
+
+def _keyed(block: dict[str, Any], name: str) -> dict[str, Any]:
+    """Give a personalized block and each of its variants their stable keys (when missing)."""
+    value = block["value"]
+    value["key"] = value.get("key") or key(name)
+    for variant in value["variants"]:
+        variant["key"] = variant.get("key") or key(f"{name}/{variant.get('label', '')}")
+    return block
 
 
 def home_body(segments: dict[str, int]) -> list[Any]:
@@ -271,7 +358,7 @@ def home_body(segments: dict[str, int]) -> list[Any]:
                     ],
                 },
                 {
-                    "label": "Phones: call us",
+                    "label": PHONES,
                     "segments": [segments["mobile-visitors"]],
                     "content": [
                         _cta(
@@ -281,6 +368,7 @@ def home_body(segments: dict[str, int]) -> list[Any]:
                             "tel:+43512000000",
                         )
                     ],
+                    **phone_test(),
                 },
             ],
             "default": [
@@ -294,7 +382,7 @@ def home_body(segments: dict[str, int]) -> list[Any]:
         },
     }
     return [
-        welcome,
+        _keyed(welcome, "home/welcome"),
         ("heading", "Made to be repaired"),
         (
             "paragraph",
@@ -337,6 +425,26 @@ def layering_guide() -> dict[str, Any]:
             ),
         },
     }
+
+
+#: The heading of the try-it page's section on analytics (added to pages of earlier runs).
+ANALYTICS_HEADING = "Analytics and A/B tests"
+
+
+def analytics_section() -> list[Any]:
+    """The try-it page's section on goals, the phones' A/B/n test, the shop funnel and reports."""
+    return [
+        ("heading", ANALYTICS_HEADING),
+        (
+            "paragraph",
+            _rich(
+                "With analytics allowed (“Allow all” in the banner, or on the privacy page), the site remembers for 7 days which version of each personalized block you saw. Reach a goal in that time, such as requesting a fitting, adding a product to your cart or checking out, and it counts as a conversion for that version. Without analytics only anonymous totals are counted: how often each version was shown.",
+                "The phones' greeting on the home page runs an A/B/n test. One phone visitor in ten is held out and gets the greeting everyone else sees, which shows whether the phone version helps at all; the others are split 40/30/30 between “Call the workshop”, a WhatsApp link and an invitation to a fitting. Your version follows from your visitor id, so it stays the same on every visit. To see another one, open the home page in a new browser profile or a private window (or clear this site's cookies), allow analytics again and switch to a phone in your browser's developer tools.",
+                'The <a href="/shop/">shop</a> is a funnel: viewing a product, adding it to the cart and checking out are three goals, and the “Cart” funnel shows how many visitors get from each step to the next, so you see where shoppers abandon their carts. Nothing is for sale: checking out just says thank you.',
+                "Editors read the results in the admin under Reports → Personalization: impressions, visitors and conversions of every version, and the chance that each alternative beats the original. The Analytics menu holds the goals, funnels and experiments: start, pause or end a test there, or let it send more visitors to the version that converts best. Counts are collected in the cache; <code>manage.py personalize_flush_analytics</code>, run every few minutes, moves them into the database, and the report adds the counts not yet moved, so your own clicks show up at once.",
+            ),
+        ),
+    ]
 
 
 def try_it_body(segments: dict[str, int]) -> list[Any]:
@@ -393,37 +501,40 @@ def try_it_body(segments: dict[str, int]) -> list[Any]:
         ),
         ("heading", "Tell us one thing"),
         ("preference", DRINK_QUESTION),
-        {
-            "type": "personalized",
-            "value": {
-                "variants": [
-                    {
-                        "label": "Tea drinkers: the kettle",
-                        "segments": [segments["tea-drinkers"]],
-                        "content": _raw(
-                            [
-                                (
-                                    "paragraph",
-                                    _rich(
-                                        "We'll have the kettle on. Our workshop keeps a loose-leaf mountain herb blend from a farm in the Stubai valley, and black tea for anyone who needs it stronger."
-                                    ),
-                                )
-                            ]
-                        ),
-                    }
-                ],
-                "default": _raw(
-                    [
-                        (
-                            "paragraph",
-                            _rich(
-                                "Your answer becomes <code>visitor.prefs.drink</code> on your profile, and segments can use it at once: answer “Tea” and this paragraph changes."
+        _keyed(
+            {
+                "type": "personalized",
+                "value": {
+                    "variants": [
+                        {
+                            "label": "Tea drinkers: the kettle",
+                            "segments": [segments["tea-drinkers"]],
+                            "content": _raw(
+                                [
+                                    (
+                                        "paragraph",
+                                        _rich(
+                                            "We'll have the kettle on. Our workshop keeps a loose-leaf mountain herb blend from a farm in the Stubai valley, and black tea for anyone who needs it stronger."
+                                        ),
+                                    )
+                                ]
                             ),
-                        )
-                    ]
-                ),
+                        }
+                    ],
+                    "default": _raw(
+                        [
+                            (
+                                "paragraph",
+                                _rich(
+                                    "Your answer becomes <code>visitor.prefs.drink</code> on your profile, and segments can use it at once: answer “Tea” and this paragraph changes."
+                                ),
+                            )
+                        ]
+                    ),
+                },
             },
-        },
+            "try-it/drink",
+        ),
         (
             "fitting_request",
             {
@@ -447,6 +558,7 @@ def try_it_body(segments: dict[str, int]) -> list[Any]:
                 "What this browser collected before you logged in is merged into the account's profile: visits, interests and answers follow you to your other devices. The privacy page lists every merge.",
             ),
         ),
+        *analytics_section(),
         ("heading", "What we know, and how to take it back"),
         (
             "paragraph",
@@ -589,6 +701,105 @@ PAGES: list[dict[str, Any]] = [
         ],
     },
     {
+        "slug": "shop",
+        "title": "Shop",
+        "search_description": "Jackets, base layers and touring skins from our workshop.",
+        "intro": _rich(
+            "Clothing and equipment from our workshop in Innsbruck, with spare parts and free repairs for ten years."
+        ),
+        "body": [
+            (
+                "paragraph",
+                _rich(
+                    "This is a demo shop: put something in your cart and check out to walk through the “Cart” funnel that editors see in the admin. Nothing is charged or shipped."
+                ),
+            ),
+        ],
+        "children": [
+            {
+                "type": "product",
+                "slug": "alpine-shell-jacket",
+                "title": "Alpine shell jacket",
+                "price": "389.00",
+                "tags": ["shop", "rain-gear", "hiking"],
+                "search_description": "A three-layer shell for tours and wet hut-to-hut days: 390 g, helmet hood, pit zips.",
+                "intro": _rich(
+                    "Our lightest three-layer shell, cut long at the back and roomy enough for a fleece underneath."
+                ),
+                "body": [
+                    ("heading", "Made for the climb and the storm"),
+                    (
+                        "paragraph",
+                        _rich(
+                            "Recycled nylon with a PFC-free membrane, taped seams and a hood that fits over a helmet. Two-way pit zips let the heat out on the skin track; the chest pockets sit above a hip belt or a harness. 390 g in size M.",
+                            "Like everything we make, it comes with spare parts and ten years of free repairs.",
+                        ),
+                    ),
+                    (
+                        "add_to_cart",
+                        {
+                            "button_label": "Add to cart",
+                            "note": "Free shipping to Germany, Austria and Switzerland. Return it within 60 days, worn or not.",
+                        },
+                    ),
+                ],
+            },
+            {
+                "type": "product",
+                "slug": "merino-base-layer",
+                "title": "Merino base layer",
+                "price": "89.00",
+                "tags": ["shop", "layering", "ski-touring"],
+                "search_description": "150 g/m² merino, long-sleeved: warm on the summit, dry on the climb.",
+                "intro": _rich(
+                    "The long-sleeved base layer our guides wear from the first tour in November to the last in May."
+                ),
+                "body": [
+                    (
+                        "paragraph",
+                        _rich(
+                            "150 g/m² merino from mulesing-free farms, knitted in Austria. Flat seams where the pack straps sit, a long back and thumb loops. It still smells fine after three days in a hut, and it goes in the washing machine at 30 °C."
+                        ),
+                    ),
+                    (
+                        "add_to_cart",
+                        {
+                            "button_label": "Add to cart",
+                            "note": "Free shipping to Germany, Austria and Switzerland.",
+                        },
+                    ),
+                ],
+            },
+            {
+                "type": "product",
+                "slug": "touring-skins",
+                "title": "Touring skins",
+                "price": "165.00",
+                "tags": ["shop", "ski-touring", "skiing"],
+                "search_description": "Mohair-mix climbing skins, cut to your skis in our workshop for free.",
+                "intro": _rich(
+                    "Mohair-mix skins that grip on an icy skin track and glide on the flat, cut to your skis for free."
+                ),
+                "body": [
+                    (
+                        "paragraph",
+                        _rich(
+                            "70% mohair and 30% nylon: grip and glide that last for several seasons. The tip and tail fixings fit most touring skis; after you order, tell us your skis' model and length and we cut the skins before they ship.",
+                            "With a storage bag and skin savers. Re-gluing is free for as long as you own them.",
+                        ),
+                    ),
+                    (
+                        "add_to_cart",
+                        {
+                            "button_label": "Add to cart",
+                            "note": "Cut to your skis and shipped within two working days.",
+                        },
+                    ),
+                ],
+            },
+        ],
+    },
+    {
         "slug": "try-it",
         "title": "Try personalization",
         "search_description": "Every visitor signal, and how to send it from your browser or curl.",
@@ -598,6 +809,11 @@ PAGES: list[dict[str, Any]] = [
         "body": try_it_body,
     },
 ]
+
+
+def _seeded_only(page: Page) -> bool:
+    """Whether every revision of ``page`` was made by this command (none by an editor)."""
+    return not page.revisions.exclude(user=None).exists()
 
 
 class Command(BaseCommand):
@@ -615,10 +831,17 @@ class Command(BaseCommand):
         for spec in SEGMENTS:
             self._segment(spec)
         home = self._home()
+        self._upgrade_home(home)
         for spec in PAGES:
             self._page(home, spec)
+        self._upgrade_try_it(home)
         for spec in SCORING_RULES:
             self._scoring_rule(spec)
+        for spec in GOALS:
+            self._goal(spec)
+        for spec in FUNNELS:
+            self._funnel(spec)
+        self._start_experiment()
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
         self.stdout.write(
             f"Admin:    http://127.0.0.1:8000/admin/  user {ADMIN[0]!r}, password {ADMIN[1]!r}"
@@ -665,13 +888,17 @@ class Command(BaseCommand):
             body = spec.get("body", [])
             if callable(body):
                 body = body(self._segment_ids())
-            page = ContentPage(
-                title=spec["title"],
-                slug=spec["slug"],
-                intro=spec.get("intro", ""),
-                search_description=spec.get("search_description", ""),
-                body=_raw(body),
-            )
+            fields = {
+                "title": spec["title"],
+                "slug": spec["slug"],
+                "intro": spec.get("intro", ""),
+                "search_description": spec.get("search_description", ""),
+                "body": _raw(body),
+            }
+            if spec.get("type") == "product":
+                page = ProductPage(price=Decimal(spec["price"]), **fields)
+            else:
+                page = ContentPage(**fields)
             page.tags.add(*spec.get("tags", []))
             parent.add_child(instance=page)
             page.save_revision().publish()
@@ -683,10 +910,80 @@ class Command(BaseCommand):
 
     def _tag(self, page: Page, tags: list[str]) -> None:
         """Give a page from an earlier run its tags, unless an editor already tagged it."""
-        if not tags or not isinstance(page, ContentPage) or page.tags.exists():
+        if not tags or not isinstance(page, ContentPage | ProductPage) or page.tags.exists():
             return
         page.tags.add(*tags)
         page.save_revision().publish()
+
+    def _upgrade_home(self, home: HomePage) -> None:
+        """Give a home page from an earlier run its keys and the phones' A/B test.
+
+        Only while no editor has saved the page (they would have given it keys themselves):
+        the welcome block without a key, every revision made by this command.
+        """
+        body = copy.deepcopy(list(home.body.raw_data))
+        welcome = next((item for item in body if item.get("type") == "personalized"), None)
+        if welcome is None or welcome["value"].get("key") or not _seeded_only(home):
+            return
+        for variant in welcome["value"].get("variants", []):
+            if variant.get("label") == PHONES and not variant.get("alternatives"):
+                variant.update(phone_test())
+        _keyed(welcome, "home/welcome")
+        home.body = body
+        home.save_revision().publish()
+
+    def _upgrade_try_it(self, home: HomePage) -> None:
+        """Add the analytics section to a try-it page from an earlier run no editor has saved."""
+        page = home.get_children().filter(slug="try-it").specific().first()
+        if not isinstance(page, ContentPage) or not _seeded_only(page):
+            return
+        body = copy.deepcopy(list(page.body.raw_data))
+        headings = [item.get("value") for item in body if item.get("type") == "heading"]
+        if ANALYTICS_HEADING in headings:
+            return
+        at = next(
+            (
+                index
+                for index, item in enumerate(body)
+                if item.get("type") == "heading"
+                and item.get("value") == "What we know, and how to take it back"
+            ),
+            len(body),
+        )
+        body[at:at] = _raw(analytics_section())
+        page.body = body
+        page.save_revision().publish()
+
+    def _goal(self, spec: dict[str, Any]) -> None:
+        if Goal.objects.filter(name=spec["name"]).exists():
+            return
+        goal = Goal(**spec)
+        goal.full_clean()
+        goal.save()
+
+    def _funnel(self, spec: dict[str, Any]) -> None:
+        if Funnel.objects.filter(name=spec["name"]).exists():
+            return
+        goals = {goal.name: goal for goal in Goal.objects.filter(name__in=spec["steps"])}
+        if len(goals) < len(spec["steps"]):
+            return  # an editor renamed or deleted a step's goal: leave the funnel to them
+        Funnel.objects.create(
+            name=spec["name"], steps=[("goal", goals[name]) for name in spec["steps"]]
+        )
+
+    def _start_experiment(self) -> None:
+        """Name the phones' test, give it its goal and start it, unless editors already did."""
+        experiment = Experiment.objects.filter(key=key(f"home/welcome/{PHONES}")).first()
+        if experiment is None or experiment.status != Experiment.DRAFT:
+            return
+        if experiment.started_at is not None or experiment.goal_id is not None:
+            return
+        experiment.name = EXPERIMENT["name"]
+        experiment.goal = Goal.objects.filter(name=EXPERIMENT["goal"]).first()
+        experiment.status = Experiment.RUNNING
+        experiment.started_at = timezone.now()
+        experiment.full_clean()
+        experiment.save()
 
     def _scoring_rule(self, spec: dict[str, Any]) -> None:
         if ScoringRule.objects.filter(name=spec["name"]).exists():

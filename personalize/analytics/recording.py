@@ -1,0 +1,99 @@
+"""Counting what was delivered: impressions per page, block, variant, alternative and segment.
+
+Blocks note each decision on the request's visitor (:func:`note_impression`); once the response
+is ready the middleware hands them to :func:`record_request`, which writes every counter of the
+request in one round trip to the counter store. Bots, previews and "view as segment" are never
+counted. Without consent to analytics only anonymous aggregates are counted; with it, the
+visitor's first exposure to each variant and alternative is remembered (for conversions within
+the attribution window) and counted as an exposed visitor.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from personalize.conf import personalize_settings
+from personalize.consent import ANALYTICS
+
+logger = logging.getLogger(__name__)
+
+#: Request attribute holding the noted impressions: {(page, block, variant, alt, segment): 1}.
+IMPRESSIONS = "_personalize_impressions"
+
+
+def note_impression(visitor: Any, page_id: int | None, block_key: str, decision: Any) -> None:
+    """Remember that ``visitor`` was delivered ``decision`` for a block (once per request)."""
+    if visitor is None or not block_key or getattr(visitor, "as_segments", None) is not None:
+        return
+    request = getattr(visitor, "request", None)
+    if request is None:
+        return
+    variant = (decision.variant_key or "default") if decision.index is not None else "default"
+    if decision.holdout:
+        alternative = "h"
+    elif decision.alternative is None:
+        alternative = "-"
+    else:
+        alternative = str(decision.alternative)
+    segment = str(decision.segment_ids[0]) if decision.segment_ids else "-"
+    page = str(page_id) if page_id is not None else "-"
+    noted: dict[tuple[str, ...], bool] = request.__dict__.setdefault(IMPRESSIONS, {})
+    noted.setdefault((page, block_key, variant, alternative, segment), decision.counted)
+
+
+def record_request(visitor: Any) -> None:
+    """Write the request's counters (impressions, matched segments, exposures) in one go."""
+    if not personalize_settings.ANALYTICS_ENABLED or visitor is None:
+        return
+    if visitor.as_segments is not None:
+        return
+    noted = visitor.request.__dict__.get(IMPRESSIONS) or {}
+    matched = visitor.__dict__.get("matches")
+    if not noted and not matched:
+        return
+    if visitor.context.attributes["device"].get("type") == "bot":
+        return
+    from personalize.analytics.store import counter_store, safely
+
+    store = counter_store()
+    day = datetime.now(UTC).date()
+    counts: dict[str, int] = {}
+    for (page, block, variant, alternative, segment), _counted in noted.items():
+        field = f"imp|{page}|{block}|{variant}|{alternative}|{segment}"
+        counts[field] = counts.get(field, 0) + 1
+    for segment in matched or ():
+        counts[f"seg|{segment.id}"] = counts.get(f"seg|{segment.id}", 0) + 1
+    visitor_id = visitor.visitor_id if visitor.consent.allows(ANALYTICS) else None
+    if visitor_id:
+        _exposures(store, visitor_id, noted, counts)
+
+    def write() -> None:
+        store.add(day, counts)
+        if visitor_id:
+            for segment in matched or ():
+                store.add_unique(segment.id, day, visitor_id)
+
+    safely(write, None)
+
+
+def _exposures(
+    store: Any, visitor_id: str, noted: dict[tuple[str, ...], bool], counts: dict[str, int]
+) -> None:
+    """Count each first exposure of a consenting visitor, and remember it for conversions."""
+    from personalize.analytics.store import VISITOR_STATE_TTL as ttl
+    from personalize.analytics.store import safely
+
+    now = str(int(datetime.now(UTC).timestamp()))
+    for (page, block, variant, alternative, segment), counted in noted.items():
+        if alternative != "-" and not counted:
+            continue
+        dims = f"{page}|{block}|{variant}|{alternative}|{segment}"
+        field = f"seen|{dims}"
+
+        def first_exposure(field: str = field) -> bool:
+            return bool(store.first_time(visitor_id, field, now, ttl))
+
+        if safely(first_exposure, False):
+            counts[f"exp|{dims}"] = counts.get(f"exp|{dims}", 0) + 1

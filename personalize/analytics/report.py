@@ -1,0 +1,539 @@
+"""The personalization report in the Wagtail admin (Reports → Personalization).
+
+For a period and a goal: a table per personalized block (impressions, exposed visitors,
+conversions, rate and, inside experiments, uplift, P(best) and a sample ratio mismatch
+warning), a chart of daily impressions and conversions, the funnels, and the same rows as CSV
+(``?format=csv``).
+
+It is a dashboard rather than a paginated listing, so it is a plain admin template view, not
+Wagtail's ``ReportView``. Users need admin access and the ``personalize.view_dailycount``
+permission (Django's default view permission of :class:`~personalize.models.DailyCount`,
+listed in the group editor); superusers have it.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as __
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from personalize.analytics import results
+from personalize.models import Experiment, Funnel, Goal, Segment
+from personalize.rules.stats import SRM_THRESHOLD
+
+#: The permission that opens the report.
+PERMISSION = "personalize.view_dailycount"
+#: Days shown by default (ending today, UTC).
+DEFAULT_DAYS = 28
+#: The longest period the report accepts.
+MAX_DAYS = 366
+EARLIEST = date(2000, 1, 1)
+
+
+def can_view_report(user: Any) -> bool:
+    """Whether ``user`` may open the report."""
+    return bool(user.is_active and user.has_perm(PERMISSION))
+
+
+class ReportMenuItem(MenuItem):
+    """Reports → Personalization, for users who may view the report."""
+
+    def is_shown(self, request: HttpRequest) -> bool:
+        return can_view_report(request.user)
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker."""
+
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class ReportForm(forms.Form):
+    """The period, the goal and optionally one experiment (dates are UTC days)."""
+
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    goal = forms.ModelChoiceField(
+        Goal.objects.all(), label=_("Goal"), required=False, empty_label=None
+    )
+    experiment = forms.ModelChoiceField(
+        Experiment.objects.all(), required=False, widget=forms.HiddenInput
+    )
+
+    def clean(self) -> dict[str, Any]:
+        """Fill in the default period (the last 28 days) and check the period."""
+        data = super().clean()
+        if "start" not in data or "end" not in data:
+            return data  # a date did not parse: its error is shown
+        too_early = [name for name in ("start", "end") if data[name] and data[name] < EARLIEST]
+        for name in too_early:
+            self.add_error(name, __("Choose a day from %(day)s on.") % {"day": EARLIEST})
+        if too_early:
+            return data
+        end = data["end"] or results.utc_today()
+        start = data["start"]
+        if start is None:
+            start = max(end - timedelta(days=DEFAULT_DAYS - 1), EARLIEST)
+        if start > end:
+            self.add_error("start", __("The period must not start after it ends."))
+        elif (end - start).days >= MAX_DAYS:
+            self.add_error("start", __("Choose at most %(days)d days.") % {"days": MAX_DAYS})
+        data["start"], data["end"] = start, end
+        return data
+
+
+@dataclass
+class Filters:
+    """What the report shows, once the form is read."""
+
+    start: date
+    end: date
+    goal: Goal | None
+    experiment: Experiment | None
+
+
+def read_filters(form: ReportForm) -> Filters:
+    """The form's choices; the defaults where it is invalid (the errors are shown)."""
+    end = results.utc_today()
+    start = end - timedelta(days=DEFAULT_DAYS - 1)
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    experiment = form.cleaned_data.get("experiment")
+    goal = form.cleaned_data.get("goal")
+    if goal is None and experiment is not None:
+        goal = experiment.goal
+    if goal is None:
+        goal = Goal.objects.first()
+    return Filters(start, end, goal, experiment)
+
+
+# Labels ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BlockLabel:
+    """How editors know a personalized block: its page and variants."""
+
+    label: str
+    variants: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+
+def content_labels(page_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, BlockLabel]]:
+    """The pages by id and the labels of their personalized blocks by block key."""
+    from wagtail.models import Page
+
+    pages = {page.pk: page for page in Page.objects.filter(pk__in=set(page_ids)).specific()}
+    segments = dict(Segment.objects.values_list("pk", "name"))
+    blocks: dict[str, BlockLabel] = {}
+    for page in pages.values():
+        for number, value in enumerate(_personalized_values(page), start=1):
+            label = BlockLabel(__("Personalized block %(n)d") % {"n": number})
+            for variant in value["variants"]:
+                names = [segments.get(sid, "?") for sid in variant["segments"] if sid]
+                variant_label = variant.get("label") or __("Variant for: %(segments)s") % {
+                    "segments": ", ".join(names)
+                }
+                alternatives = [a.get("label") or "" for a in variant.get("alternatives") or []]
+                label.variants[variant.get("key") or ""] = (variant_label, alternatives)
+            blocks.setdefault(value.get("key") or "", label)
+    return pages, blocks
+
+
+def _personalized_values(page: Any) -> Iterable[Any]:
+    from wagtail.fields import StreamField
+
+    for model_field in page._meta.get_fields():
+        if isinstance(model_field, StreamField):
+            for child in getattr(page, model_field.name) or []:
+                yield from _walk(child.block, child.value)
+
+
+def _walk(block: Any, value: Any) -> Iterable[Any]:
+    from wagtail import blocks
+
+    from personalize.blocks import PersonalizedBlock
+
+    if value is None:
+        return
+    if isinstance(block, PersonalizedBlock):
+        yield value
+    elif isinstance(block, blocks.StreamBlock):
+        for child in value:
+            yield from _walk(child.block, child.value)
+    elif isinstance(block, blocks.StructBlock):
+        for name, child_block in block.child_blocks.items():
+            yield from _walk(child_block, value.get(name))
+    elif isinstance(block, blocks.ListBlock):
+        for item in value:
+            yield from _walk(block.child_block, item)
+
+
+class Labeller:
+    """Human labels for the rows of :func:`~personalize.analytics.results.block_rows`."""
+
+    def __init__(self, rows: list[results.Row]) -> None:
+        self.pages, self.blocks = content_labels(r.page_id for r in rows if r.page_id)
+        self.experiments = Experiment.objects.in_bulk(
+            {r.experiment_id for r in rows if r.experiment_id}
+        )
+        self.segments = dict(Segment.objects.values_list("pk", "name"))
+
+    def page(self, page_id: int | None) -> str:
+        page = self.pages.get(page_id) if page_id else None
+        if page is None:
+            return __("Deleted page %(id)s") % {"id": page_id} if page_id else __("Unknown page")
+        return str(page.title)
+
+    def page_url(self, page_id: int | None) -> str | None:
+        return reverse("wagtailadmin_pages:edit", args=[page_id]) if page_id in self.pages else None
+
+    def block(self, block_key: str) -> str:
+        label = self.blocks.get(block_key)
+        return label.label if label else __("Block %(key)s") % {"key": block_key[:8]}
+
+    def variant(self, row: results.Row) -> str:
+        if row.variant == "default":
+            return __("Default (everyone else)")
+        label = self.blocks.get(row.block_key)
+        if label and row.variant in label.variants:
+            return label.variants[row.variant][0]
+        experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
+        return (
+            experiment.name
+            if experiment
+            else __("Removed variant %(key)s") % {"key": row.variant[:8]}
+        )
+
+    def alternative(self, row: results.Row) -> str:
+        if row.alternative == results.HOLDOUT:
+            return __("Holdout (default content)")
+        if row.arm is None:
+            return __("Default") if row.variant == "default" else __("Variant's own content")
+        experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
+        arms = experiment.arms if experiment else []
+        if row.arm < len(arms) and isinstance(arms[row.arm], dict) and arms[row.arm].get("label"):
+            return str(arms[row.arm]["label"])
+        if row.arm == 0:
+            return __("Variant's own content")
+        return __("Alternative %(n)d") % {"n": row.arm}
+
+    def segment(self, segment_id: int | None) -> str:
+        if segment_id is None:
+            return "—"
+        return self.segments.get(segment_id) or __("Deleted segment %(id)d") % {"id": segment_id}
+
+
+# Formatting --------------------------------------------------------------------------------
+
+
+def _percent(value: float | None, *, signed: bool = False, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    text = f"{value * 100:+.{digits}f}%" if signed else f"{value * 100:.{digits}f}%"
+    return text.replace("-", "−")
+
+
+def _probability(value: float | None) -> str:
+    """A probability in whole percent; never a certain-looking 0% or 100%."""
+    if value is None:
+        return "—"
+    if value < 0.005:
+        return "<1%"
+    if value > 0.995:
+        return ">99%"
+    return _percent(value, digits=0)
+
+
+def _interval(row: results.Row) -> str:
+    if row.uplift_low is None or row.uplift_high is None:
+        return ""
+    low, high = _percent(row.uplift_low, signed=True), _percent(row.uplift_high, signed=True)
+    return __("%(low)s to %(high)s") % {"low": low, "high": high}
+
+
+def block_tables(rows: list[results.Row], labels: Labeller) -> list[dict[str, Any]]:
+    """Rows grouped for the template: per block, then per variant and segment."""
+    tables: dict[tuple[Any, str], dict[str, Any]] = {}
+    for row in rows:
+        table = tables.setdefault(
+            (row.page_id, row.block_key),
+            {
+                "page": labels.page(row.page_id),
+                "page_url": labels.page_url(row.page_id),
+                "block": labels.block(row.block_key),
+                "groups": {},
+            },
+        )
+        group = table["groups"].setdefault(
+            (row.variant, row.segment_id),
+            {
+                "variant": labels.variant(row),
+                "segment": labels.segment(row.segment_id),
+                "segment_id": row.segment_id,
+                "experiment": labels.experiments.get(row.experiment_id or 0),
+                "experiment_url": reverse(
+                    "wagtailsnippets_personalize_experiment:edit", args=[row.experiment_id]
+                )
+                if row.experiment_id
+                else None,
+                "srm_p": row.srm_p,
+                "srm": row.srm_p is not None and row.srm_p < SRM_THRESHOLD,
+                "rows": [],
+            },
+        )
+        group["rows"].append(
+            {
+                "label": labels.alternative(row),
+                "control": row.alternative == "0",
+                "impressions": f"{row.impressions:,}",
+                "exposed": f"{row.exposed:,}",
+                "conversions": f"{row.conversions:,}",
+                "rate": _percent(row.rate, digits=2),
+                "uplift": _percent(row.uplift, signed=True),
+                "interval": _interval(row),
+                "p_best": _probability(row.p_best),
+            }
+        )
+    out = []
+    for table in tables.values():
+        table["groups"] = list(table["groups"].values())
+        out.append(table)
+    return out
+
+
+def funnel_tables(start: date, end: date) -> list[dict[str, Any]]:
+    """Every funnel's steps and its rows per segment, formatted for the template."""
+    funnels = list(Funnel.objects.all())
+    goals = Goal.objects.in_bulk({pk for f in funnels for pk in f.goal_ids()})
+    segments = dict(Segment.objects.values_list("pk", "name"))
+    tables = []
+    for funnel in funnels:
+        steps = [str(goals.get(pk, "?")) for pk in funnel.goal_ids()]
+        rows = [
+            {
+                "segment": segments.get(row.segment_id, "—")
+                if row.segment_id is not None
+                else __("No segment"),
+                "cells": [
+                    {"count": f"{count:,}", "drop_off": _percent(drop, digits=0)}
+                    for count, drop in zip(row.counts, row.drop_off, strict=True)
+                ],
+            }
+            for row in results.funnel_rows(funnel, start, end)
+        ]
+        tables.append({"funnel": funnel, "steps": steps, "rows": rows})
+    return tables
+
+
+# Chart -------------------------------------------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT = 760, 260
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 64, 20, 36
+
+
+def _nice_top(value: int, ticks: int = 4) -> int:
+    """The smallest 1/2/5 × 10^k step × ``ticks`` at least ``value`` (and at least ``ticks``)."""
+    raw = max(value, ticks) / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return int(step * ticks)
+
+
+def chart(series: list[tuple[date, int, int]]) -> dict[str, Any]:
+    """Geometry of the daily chart: impression bars (left axis), a conversion line (right)."""
+    width = CHART_WIDTH - _LEFT - _RIGHT
+    height = CHART_HEIGHT - _TOP - _BOTTOM
+    bottom = _TOP + height
+    top_imp = _nice_top(max((imp for _, imp, _ in series), default=0))
+    top_conv = _nice_top(max((conv for _, _, conv in series), default=0))
+    slot = width / max(len(series), 1)
+    every = max(1, math.ceil(len(series) / 10))
+    days = []
+    for n, (day, imp, conv) in enumerate(series):
+        center = _LEFT + slot * (n + 0.5)
+        bar = height * imp / top_imp
+        days.append(
+            {
+                "day": day,
+                "impressions": imp,
+                "conversions": conv,
+                "bar_x": round(center - slot * 0.35, 1),
+                "bar_y": round(bottom - bar, 1),
+                "bar_width": round(slot * 0.7, 1),
+                "bar_height": round(bar, 1),
+                "x": round(center, 1),
+                "y": round(bottom - height * conv / top_conv, 1),
+                "label": n % every == 0,
+            }
+        )
+    ticks = [
+        {
+            "y": round(bottom - height * k / 4, 1),
+            "impressions": f"{top_imp * k // 4:,}",
+            "conversions": f"{top_conv * k // 4:,}",
+        }
+        for k in range(5)
+    ]
+    busiest = max(series, key=lambda item: item[1], default=None)
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": _LEFT,
+        "right": CHART_WIDTH - _RIGHT,
+        "top": _TOP,
+        "bottom": bottom,
+        "label_y": bottom + 20,
+        "days": days,
+        "ticks": ticks,
+        "line": " ".join(f"{d['x']},{d['y']}" for d in days),
+        "total_impressions": sum(imp for _, imp, _ in series),
+        "total_conversions": sum(conv for _, _, conv in series),
+        "busiest": busiest if busiest and busiest[1] else None,
+    }
+
+
+# Views -------------------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "start", "end", "goal_id", "goal", "page_id", "page", "block_key", "block", "variant",
+    "variant_label", "alternative", "alternative_label", "segment_id", "segment", "impressions",
+    "exposed_visitors", "conversions", "conversion_rate", "uplift", "uplift_low", "uplift_high",
+    "p_beat_control", "p_best", "srm_p_value",
+]  # fmt: skip
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: numbers as they are, text protected from spreadsheet formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_response(filters: Filters, rows: list[results.Row], labels: Labeller) -> HttpResponse:
+    """The report's rows as a CSV download."""
+    name = f"personalization-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    goal = filters.goal
+    for row in rows:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                filters.start.isoformat(),
+                filters.end.isoformat(),
+                goal.pk if goal else None,
+                goal.name if goal else None,
+                row.page_id,
+                labels.page(row.page_id),
+                row.block_key,
+                labels.block(row.block_key),
+                row.variant,
+                labels.variant(row),
+                row.alternative or "-",
+                labels.alternative(row),
+                row.segment_id,
+                labels.segment(row.segment_id),
+                row.impressions,
+                row.exposed,
+                row.conversions,
+                row.rate,
+                row.uplift,
+                row.uplift_low,
+                row.uplift_high,
+                row.p_beat_control,
+                row.p_best,
+                row.srm_p,
+            )  # fmt: skip
+        )
+    return response
+
+
+class PersonalizationReportView(WagtailAdminTemplateMixin, TemplateView):
+    """Reports → Personalization."""
+
+    template_name = "personalize/analytics/report.html"
+    page_title = _("Personalization")
+    header_icon = "group"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_view_report(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = ReportForm(request.GET)
+        filters = read_filters(form)
+        if request.GET.get("format") == "csv" and not form.is_valid():
+            errors = "; ".join(e for errs in form.errors.values() for e in errs)
+            return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+        experiment = filters.experiment
+        goal_id = filters.goal.pk if filters.goal else None
+        rows = results.block_rows(
+            filters.start,
+            filters.end,
+            goal_id,
+            variant=experiment.key if experiment else None,
+        )
+        labels = Labeller(rows)
+        if request.GET.get("format") == "csv":
+            return csv_response(filters, rows, labels)
+        # Show the period and goal actually used in the form.
+        form.data = form.data.copy()
+        if form.is_valid():
+            form.data["start"] = filters.start.isoformat()
+            form.data["end"] = filters.end.isoformat()
+        if filters.goal is not None and not form.data.get("goal"):
+            form.data["goal"] = str(filters.goal.pk)
+        series = results.daily_series(
+            filters.start,
+            filters.end,
+            experiment.block_key if experiment else None,
+            goal_id,
+            variant=experiment.key if experiment else None,
+        )
+        query = {
+            "start": filters.start.isoformat(),
+            "end": filters.end.isoformat(),
+            **({"goal": filters.goal.pk} if filters.goal else {}),
+            **({"experiment": experiment.pk} if experiment else {}),
+        }
+        context = self.get_context_data(
+            form=form,
+            filters=filters,
+            tables=block_tables(rows, labels),
+            chart=chart(series),
+            funnels=[] if experiment else funnel_tables(filters.start, filters.end),
+            csv_query=urlencode({**query, "format": "csv"}),
+            all_url=reverse("personalize_admin:report"),
+            srm_threshold=SRM_THRESHOLD,
+        )
+        return self.render_to_response(context)
+
+
+urlpatterns = [path("report/", PersonalizationReportView.as_view(), name="report")]

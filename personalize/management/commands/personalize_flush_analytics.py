@@ -1,0 +1,50 @@
+"""``manage.py personalize_flush_analytics``: move the live analytics counters into the database.
+
+Counters are kept in the shared cache (Redis) while pages are served; reports read the
+``DailyCount`` rows this command writes. Run it every few minutes, e.g. from cron::
+
+    */5 * * * * cd /srv/site && .venv/bin/python manage.py personalize_flush_analytics --quiet
+
+It is safe to interrupt and to run twice at once: no counter is lost or counted twice (see
+:mod:`personalize.analytics.flush`). Counters not flushed within 40 days expire.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from personalize.analytics.flush import flush
+from personalize.analytics.store import AnalyticsUnavailable
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Move the live analytics counters from the cache into the database (DailyCount). "
+        "Run it every few minutes, e.g. from cron."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--quiet", action="store_true", help="Print nothing unless something fails."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            result = flush()
+        except AnalyticsUnavailable as exc:
+            raise CommandError(
+                f"The analytics store is unreachable; nothing more was flushed and the counters "
+                f"stay in it for the next run: {exc}"
+            ) from exc
+        if options["quiet"] or options["verbosity"] == 0:
+            return
+        self.stdout.write(
+            f"Flushed {_plural(result.batches, 'batch', 'batches')}, "
+            f"{_plural(result.fields, 'counter', 'counters')}."
+        )
