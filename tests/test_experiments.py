@@ -241,7 +241,9 @@ def test_auto_optimize_favours_the_better_arm_and_sticks(site: HomePage) -> None
     assert stored in {"0", "1", "2", "h"}
 
 
-def test_pages_are_served_when_the_store_is_down(site: HomePage, settings: Any, caplog: Any) -> None:
+def test_pages_are_served_when_the_store_is_down(
+    site: HomePage, settings: Any, caplog: Any
+) -> None:
     settings.CACHES = {
         **settings.CACHES,
         "shared": {
