@@ -281,3 +281,33 @@ def test_withdrawing_analytics_forgets_the_visitor(site: HomePage) -> None:
     assert counter_store().visitor_fields(visitor_id) != {}
     browser.post("/personalize/consent/", {"choice": "necessary"})
     assert counter_store().visitor_fields(visitor_id) == {}
+
+
+def test_relayed_visitors_are_counted_as_themselves(site: HomePage) -> None:
+    _start()
+    visitor_id = uuid.uuid4().hex
+    query = (
+        'query($v: VisitorInput) { page(path: "/", visitor: $v) { streamfield(name: "body")'
+        " { ... on PersonalizedBlock { decision { alternative holdout } } } } }"
+    )
+    variables = {
+        "v": {
+            "userAgent": IPHONE,
+            "consent": dump_consent_cookie(["analytics"], time.time()),
+            "visitorToken": dump_visitor_id(visitor_id),
+        }
+    }
+    server = Client(headers={"X-Personalize-Frontend-Key": "test-frontend-key"})
+    data = server.post(
+        "/graphql/", {"query": query, "variables": variables}, content_type="application/json"
+    ).json()
+    assert "errors" not in data, data
+    decision = data["data"]["page"]["streamfield"][0]["decision"]
+    expected = choose(bucket(visitor_id, VARIANT_KEY), [50, 50, 50], 0.1)
+    assert decision["holdout"] is (expected is None)
+    alternative = "h" if expected is None else str(expected)
+    dims = f"{site.pk}|{BLOCK_KEY}|{VARIANT_KEY}|{alternative}|{_phones()}"
+    assert _live("imp|") == {f"imp|{dims}": 1}
+    # The relayed visitor's consent and id count the exposure, not the front-end server's.
+    assert _live("exp|") == {f"exp|{dims}": 1}
+    assert counter_store().visitor_fields(visitor_id) != {}

@@ -19,7 +19,8 @@ from personalize.consent import ANALYTICS
 
 logger = logging.getLogger(__name__)
 
-#: Request attribute holding the noted impressions: {(page, block, variant, alt, segment): 1}.
+#: Request attribute holding the noted impressions per visitor decided for (a headless front end
+#: relays its visitors, who differ from the request's own): {id: (visitor, {dims: counted})}.
 IMPRESSIONS = "_personalize_impressions"
 
 
@@ -39,17 +40,30 @@ def note_impression(visitor: Any, page_id: int | None, block_key: str, decision:
         alternative = str(decision.alternative)
     segment = str(decision.segment_ids[0]) if decision.segment_ids else "-"
     page = str(page_id) if page_id is not None else "-"
-    noted: dict[tuple[str, ...], bool] = request.__dict__.setdefault(IMPRESSIONS, {})
+    by_visitor = request.__dict__.setdefault(IMPRESSIONS, {})
+    _, noted = by_visitor.setdefault(id(visitor), (visitor, {}))
     noted.setdefault((page, block_key, variant, alternative, segment), decision.counted)
 
 
 def record_request(visitor: Any) -> None:
-    """Write the request's counters (impressions, matched segments, exposures) in one go."""
+    """Write the request's counters (impressions, matched segments, exposures) in one go.
+
+    Args:
+        visitor: the request's own visitor; visitors a front end relayed in the same request
+            (GraphQL) are recorded with it, each with their own consent and device.
+    """
     if not personalize_settings.ANALYTICS_ENABLED or visitor is None:
         return
+    by_visitor = dict(visitor.request.__dict__.get(IMPRESSIONS) or {})
+    _, noted = by_visitor.pop(id(visitor), (visitor, {}))
+    for relayed, relayed_noted in by_visitor.values():
+        _record(relayed, relayed_noted)
+    _record(visitor, noted)
+
+
+def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
     if visitor.as_segments is not None:
         return
-    noted = visitor.request.__dict__.get(IMPRESSIONS) or {}
     matched = visitor.__dict__.get("matches")
     if not noted and not matched:
         return

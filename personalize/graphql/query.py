@@ -114,7 +114,7 @@ class PageView:
         #: The page's path within its site ("/guides/layering/").
         self.path = parts[2] if parts else page.url_path
         url = page.get_url(request=request) or self.path
-        self.context = {"request": request, "visitor": visitor, "next_path": url}
+        self.context = {"request": request, "visitor": visitor, "next_path": url, "page": page}
 
     def api_field_names(self) -> list[str]:
         """The page type's ``api_fields`` (only those are ever exposed)."""
