@@ -311,3 +311,31 @@ def test_relayed_visitors_are_counted_as_themselves(site: HomePage) -> None:
     # The relayed visitor's consent and id count the exposure, not the front-end server's.
     assert _live("exp|") == {f"exp|{dims}": 1}
     assert counter_store().visitor_fields(visitor_id) != {}
+
+
+def test_a_new_consenting_visitor_keeps_the_alternative_of_their_first_page(
+    site: HomePage,
+) -> None:
+    from personalize.identity import read_visitor_id
+
+    _start()
+    browser = _browser(None, "analytics")
+    first = browser.get("/")
+    visitor_id = read_visitor_id(first.cookies["pz_vid"].value)
+    assert visitor_id is not None
+    expected = choose(bucket(visitor_id, VARIANT_KEY), [50, 50, 50], 0.1)
+    heading = "Welcome" if expected is None else HEADINGS[expected]
+    assert heading in first.content.decode()
+    assert heading in browser.get("/").content.decode()
+
+
+def test_segment_visitors_are_counted_once_a_day_for_consenting_visitors(site: HomePage) -> None:
+    today = datetime.now(UTC).date()
+    phones = int(_phones())
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    for visitor_id in (first, first, second):
+        _browser(visitor_id, "analytics").get("/")
+    _browser(None).get("/")  # no consent: not a counted visitor
+    assert counter_store().unique_visitors(phones, [today]) == 2
+    markers = [f for f in counter_store().visitor_fields(first) if f.startswith("segs|")]
+    assert len(markers) == 1

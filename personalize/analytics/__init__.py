@@ -10,5 +10,10 @@ counters go to a fast shared store first and reach the database later:
 * :mod:`personalize.analytics.flush`: ``manage.py personalize_flush_analytics`` moves the
   counters into ``DailyCount`` rows, idempotently and without losing any when interrupted;
 * :mod:`personalize.analytics.recording`: what a request counts;
-* :mod:`personalize.analytics.experiments`: A/B/n assignment and automatic optimization.
+* :mod:`personalize.analytics.experiments`: A/B/n assignment and automatic optimization, and
+  the sync of experiments when a page is published (:mod:`~.walk` finds the blocks);
+* :mod:`personalize.analytics.goals`: goals, conversions within the attribution window, funnels;
+* :mod:`personalize.analytics.results` and :mod:`~.rows`: counts from the database and the
+  store, with the statistics of :mod:`personalize.rules.stats`;
+* :mod:`personalize.analytics.report`, :mod:`~.chart`, :mod:`~.labels`: the admin report.
 """

@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from personalize.analytics.walk import personalized_blocks
 from personalize.cache import CacheVersionStore
 from personalize.conf import personalize_settings
 from personalize.consent import ANALYTICS
@@ -109,8 +111,12 @@ def assign(visitor: Any, variant: Any) -> Assignment | None:
     if state.status == "ended":
         winner = state.winner if state.winner is not None else 0
         return Assignment(winner if winner <= len(alternatives) else 0)
-    visitor_id = getattr(visitor, "visitor_id", None)
-    if visitor is None or visitor.as_segments is not None or not visitor_id:
+    if visitor is None or visitor.as_segments is not None:
+        return CONTROL
+    # A consenting visitor without an id yet gets one now (the middleware sets its cookie), so
+    # their very first page already shows the alternative they will keep.
+    visitor_id = visitor.ensure_visitor_id()
+    if not visitor_id:
         return CONTROL
     if not visitor.consent.allows(ANALYTICS):
         # Assigned like everyone, so the page a visitor sees does not depend on consent, but
@@ -201,11 +207,10 @@ def sync_page_experiments(page: Any) -> int:
     Returns:
         How many experiments were created or updated.
     """
-    from personalize.blocks import PersonalizedBlock
     from personalize.models import Experiment
 
     found = 0
-    for block_key, variant in _variants_with_alternatives(page, PersonalizedBlock):
+    for block_key, variant in _variants_with_alternatives(page):
         arms = [{"label": variant.get("label") or "Variant content", "weight": variant["weight"]}]
         arms += [
             {"label": alt.get("label") or f"Alternative {n}", "weight": alt["weight"]}
@@ -225,31 +230,9 @@ def sync_page_experiments(page: Any) -> int:
     return found
 
 
-def _variants_with_alternatives(page: Any, block_class: type) -> Any:
+def _variants_with_alternatives(page: Any) -> Iterator[tuple[str, Any]]:
     """``(block key, variant value)`` for each keyed variant with alternatives on the page."""
-    from wagtail.fields import StreamField
-
-    specific = page.specific
-    for field in specific._meta.get_fields():
-        if not isinstance(field, StreamField):
-            continue
-        for child in getattr(specific, field.name) or []:
-            yield from _walk(child.block, child.value, block_class)
-
-
-def _walk(block: Any, value: Any, block_class: type) -> Any:
-    from wagtail import blocks
-
-    if isinstance(block, block_class):
+    for block_key, value in personalized_blocks(page):
         for variant in value["variants"]:
             if variant.get("key") and list(variant.get("alternatives") or []):
-                yield value.get("key") or "", variant
-    elif isinstance(block, blocks.StreamBlock):
-        for child in value:
-            yield from _walk(child.block, child.value, block_class)
-    elif isinstance(block, blocks.StructBlock):
-        for name, child_block in block.child_blocks.items():
-            yield from _walk(child_block, value.get(name), block_class)
-    elif isinstance(block, blocks.ListBlock):
-        for item in value:
-            yield from _walk(block.child_block, item, block_class)
+                yield block_key, variant

@@ -16,6 +16,7 @@ from typing import Any
 
 from personalize.conf import personalize_settings
 from personalize.consent import ANALYTICS
+from personalize.rules.bucketing import fnv1a32
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
         return
     if visitor.context.attributes["device"].get("type") == "bot":
         return
-    from personalize.analytics.store import counter_store, safely
+    from personalize.analytics.store import VISITOR_STATE_TTL, counter_store, safely
 
     store = counter_store()
     day = datetime.now(UTC).date()
@@ -77,17 +78,18 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
     for (page, block, variant, alternative, segment), _counted in noted.items():
         field = f"imp|{page}|{block}|{variant}|{alternative}|{segment}"
         counts[field] = counts.get(field, 0) + 1
-    for segment in matched or ():
-        counts[f"seg|{segment.id}"] = counts.get(f"seg|{segment.id}", 0) + 1
     visitor_id = visitor.visitor_id if visitor.consent.allows(ANALYTICS) else None
-    if visitor_id:
-        _exposures(store, visitor_id, noted, counts)
+    segment_ids = sorted(segment.id for segment in matched or ())
 
     def write() -> None:
-        store.add(day, counts)
         if visitor_id:
-            for segment in matched or ():
-                store.add_unique(segment.id, day, visitor_id)
+            _exposures(store, visitor_id, noted, counts)
+        store.add(day, counts)
+        if visitor_id and segment_ids:
+            # Unique visitors per segment: once a day per visitor and set of segments matched.
+            marker = f"segs|{day.isoformat()}|{fnv1a32(','.join(map(str, segment_ids))):x}"
+            if store.first_times(visitor_id, [marker], "1", VISITOR_STATE_TTL):
+                store.add_unique_many(segment_ids, day, visitor_id)
 
     safely(write, None)
 
@@ -96,18 +98,15 @@ def _exposures(
     store: Any, visitor_id: str, noted: dict[tuple[str, ...], bool], counts: dict[str, int]
 ) -> None:
     """Count each first exposure of a consenting visitor, and remember it for conversions."""
-    from personalize.analytics.store import VISITOR_STATE_TTL as ttl
-    from personalize.analytics.store import safely
+    from personalize.analytics.store import VISITOR_STATE_TTL
 
     now = str(int(datetime.now(UTC).timestamp()))
-    for (page, block, variant, alternative, segment), counted in noted.items():
-        if alternative != "-" and not counted:
-            continue
-        dims = f"{page}|{block}|{variant}|{alternative}|{segment}"
-        field = f"seen|{dims}"
-
-        def first_exposure(field: str = field) -> bool:
-            return bool(store.first_time(visitor_id, field, now, ttl))
-
-        if safely(first_exposure, False):
-            counts[f"exp|{dims}"] = counts.get(f"exp|{dims}", 0) + 1
+    dims = [
+        "|".join(key)
+        for key, counted in noted.items()
+        if counted or key[3] == "-"  # in a test only when counted; always outside one
+    ]
+    first = store.first_times(visitor_id, [f"seen|{d}" for d in dims], now, VISITOR_STATE_TTL)
+    for field in first:
+        exposure = "exp|" + field.removeprefix("seen|")
+        counts[exposure] = counts.get(exposure, 0) + 1

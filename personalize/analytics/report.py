@@ -3,7 +3,9 @@
 For a period and a goal: a table per personalized block (impressions, exposed visitors,
 conversions, rate and, inside experiments, uplift, P(best) and a sample ratio mismatch
 warning), a chart of daily impressions and conversions, the funnels, and the same rows as CSV
-(``?format=csv``).
+(``?format=csv``). The numbers come from :mod:`personalize.analytics.results`, the labels
+from :mod:`personalize.analytics.labels` and the chart's geometry from
+:mod:`personalize.analytics.chart`.
 
 It is a dashboard rather than a paginated listing, so it is a plain admin template view, not
 Wagtail's ``ReportView``. Users need admin access and the ``personalize.view_dailycount``
@@ -14,9 +16,7 @@ listed in the group editor); superusers have it.
 from __future__ import annotations
 
 import csv
-import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,6 +32,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from personalize.analytics import results
+from personalize.analytics.chart import chart
+from personalize.analytics.labels import Labeller
 from personalize.models import Experiment, Funnel, Goal, Segment
 from personalize.rules.stats import SRM_THRESHOLD
 
@@ -122,122 +124,6 @@ def read_filters(form: ReportForm) -> Filters:
     if goal is None:
         goal = Goal.objects.first()
     return Filters(start, end, goal, experiment)
-
-
-# Labels ------------------------------------------------------------------------------------
-
-
-@dataclass
-class BlockLabel:
-    """How editors know a personalized block: its page and variants."""
-
-    label: str
-    variants: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
-
-
-def content_labels(page_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, BlockLabel]]:
-    """The pages by id and the labels of their personalized blocks by block key."""
-    from wagtail.models import Page
-
-    pages = {page.pk: page for page in Page.objects.filter(pk__in=set(page_ids)).specific()}
-    segments = dict(Segment.objects.values_list("pk", "name"))
-    blocks: dict[str, BlockLabel] = {}
-    for page in pages.values():
-        for number, value in enumerate(_personalized_values(page), start=1):
-            label = BlockLabel(__("Personalized block %(n)d") % {"n": number})
-            for variant in value["variants"]:
-                names = [segments.get(sid, "?") for sid in variant["segments"] if sid]
-                variant_label = variant.get("label") or __("Variant for: %(segments)s") % {
-                    "segments": ", ".join(names)
-                }
-                alternatives = [a.get("label") or "" for a in variant.get("alternatives") or []]
-                label.variants[variant.get("key") or ""] = (variant_label, alternatives)
-            blocks.setdefault(value.get("key") or "", label)
-    return pages, blocks
-
-
-def _personalized_values(page: Any) -> Iterable[Any]:
-    from wagtail.fields import StreamField
-
-    for model_field in page._meta.get_fields():
-        if isinstance(model_field, StreamField):
-            for child in getattr(page, model_field.name) or []:
-                yield from _walk(child.block, child.value)
-
-
-def _walk(block: Any, value: Any) -> Iterable[Any]:
-    from wagtail import blocks
-
-    from personalize.blocks import PersonalizedBlock
-
-    if value is None:
-        return
-    if isinstance(block, PersonalizedBlock):
-        yield value
-    elif isinstance(block, blocks.StreamBlock):
-        for child in value:
-            yield from _walk(child.block, child.value)
-    elif isinstance(block, blocks.StructBlock):
-        for name, child_block in block.child_blocks.items():
-            yield from _walk(child_block, value.get(name))
-    elif isinstance(block, blocks.ListBlock):
-        for item in value:
-            yield from _walk(block.child_block, item)
-
-
-class Labeller:
-    """Human labels for the rows of :func:`~personalize.analytics.results.block_rows`."""
-
-    def __init__(self, rows: list[results.Row]) -> None:
-        self.pages, self.blocks = content_labels(r.page_id for r in rows if r.page_id)
-        self.experiments = Experiment.objects.in_bulk(
-            {r.experiment_id for r in rows if r.experiment_id}
-        )
-        self.segments = dict(Segment.objects.values_list("pk", "name"))
-
-    def page(self, page_id: int | None) -> str:
-        page = self.pages.get(page_id) if page_id else None
-        if page is None:
-            return __("Deleted page %(id)s") % {"id": page_id} if page_id else __("Unknown page")
-        return str(page.title)
-
-    def page_url(self, page_id: int | None) -> str | None:
-        return reverse("wagtailadmin_pages:edit", args=[page_id]) if page_id in self.pages else None
-
-    def block(self, block_key: str) -> str:
-        label = self.blocks.get(block_key)
-        return label.label if label else __("Block %(key)s") % {"key": block_key[:8]}
-
-    def variant(self, row: results.Row) -> str:
-        if row.variant == "default":
-            return __("Default (everyone else)")
-        label = self.blocks.get(row.block_key)
-        if label and row.variant in label.variants:
-            return label.variants[row.variant][0]
-        experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
-        return (
-            experiment.name
-            if experiment
-            else __("Removed variant %(key)s") % {"key": row.variant[:8]}
-        )
-
-    def alternative(self, row: results.Row) -> str:
-        if row.alternative == results.HOLDOUT:
-            return __("Holdout (default content)")
-        if row.arm is None:
-            return __("Default") if row.variant == "default" else __("Variant's own content")
-        experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
-        arms = experiment.arms if experiment else []
-        if row.arm < len(arms) and isinstance(arms[row.arm], dict) and arms[row.arm].get("label"):
-            return str(arms[row.arm]["label"])
-        if row.arm == 0:
-            return __("Variant's own content")
-        return __("Alternative %(n)d") % {"n": row.arm}
-
-    def segment(self, segment_id: int | None) -> str:
-        if segment_id is None:
-            return "—"
-        return self.segments.get(segment_id) or __("Deleted segment %(id)d") % {"id": segment_id}
 
 
 # Formatting --------------------------------------------------------------------------------
@@ -340,73 +226,6 @@ def funnel_tables(start: date, end: date) -> list[dict[str, Any]]:
         ]
         tables.append({"funnel": funnel, "steps": steps, "rows": rows})
     return tables
-
-
-# Chart -------------------------------------------------------------------------------------
-
-CHART_WIDTH, CHART_HEIGHT = 760, 260
-_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 64, 20, 36
-
-
-def _nice_top(value: int, ticks: int = 4) -> int:
-    """The smallest 1/2/5 × 10^k step × ``ticks`` at least ``value`` (and at least ``ticks``)."""
-    raw = max(value, ticks) / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    return int(step * ticks)
-
-
-def chart(series: list[tuple[date, int, int]]) -> dict[str, Any]:
-    """Geometry of the daily chart: impression bars (left axis), a conversion line (right)."""
-    width = CHART_WIDTH - _LEFT - _RIGHT
-    height = CHART_HEIGHT - _TOP - _BOTTOM
-    bottom = _TOP + height
-    top_imp = _nice_top(max((imp for _, imp, _ in series), default=0))
-    top_conv = _nice_top(max((conv for _, _, conv in series), default=0))
-    slot = width / max(len(series), 1)
-    every = max(1, math.ceil(len(series) / 10))
-    days = []
-    for n, (day, imp, conv) in enumerate(series):
-        center = _LEFT + slot * (n + 0.5)
-        bar = height * imp / top_imp
-        days.append(
-            {
-                "day": day,
-                "impressions": imp,
-                "conversions": conv,
-                "bar_x": round(center - slot * 0.35, 1),
-                "bar_y": round(bottom - bar, 1),
-                "bar_width": round(slot * 0.7, 1),
-                "bar_height": round(bar, 1),
-                "x": round(center, 1),
-                "y": round(bottom - height * conv / top_conv, 1),
-                "label": n % every == 0,
-            }
-        )
-    ticks = [
-        {
-            "y": round(bottom - height * k / 4, 1),
-            "impressions": f"{top_imp * k // 4:,}",
-            "conversions": f"{top_conv * k // 4:,}",
-        }
-        for k in range(5)
-    ]
-    busiest = max(series, key=lambda item: item[1], default=None)
-    return {
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "left": _LEFT,
-        "right": CHART_WIDTH - _RIGHT,
-        "top": _TOP,
-        "bottom": bottom,
-        "label_y": bottom + 20,
-        "days": days,
-        "ticks": ticks,
-        "line": " ".join(f"{d['x']},{d['y']}" for d in days),
-        "total_impressions": sum(imp for _, imp, _ in series),
-        "total_conversions": sum(conv for _, _, conv in series),
-        "busiest": busiest if busiest and busiest[1] else None,
-    }
 
 
 # Views -------------------------------------------------------------------------------------

@@ -84,6 +84,14 @@ class BaseCounterStore:
         """
         raise NotImplementedError
 
+    def first_times(self, visitor_id: str, fields: Sequence[str], value: str, ttl: int) -> set[str]:
+        """:meth:`first_time` for several fields (one round trip where the store allows).
+
+        Returns:
+            The fields that were not set before.
+        """
+        return {field for field in fields if self.first_time(visitor_id, field, value, ttl)}
+
     def visitor_fields(self, visitor_id: str) -> dict[str, str]:
         """All fields of the visitor's analytics hash (empty when there is none)."""
         raise NotImplementedError
@@ -99,6 +107,11 @@ class BaseCounterStore:
     def add_unique(self, segment_id: int, day: date, visitor_id: str) -> None:
         """Count ``visitor_id`` as a unique visitor of the segment on ``day``."""
         raise NotImplementedError
+
+    def add_unique_many(self, segment_ids: Sequence[int], day: date, visitor_id: str) -> None:
+        """:meth:`add_unique` for several segments (one round trip where the store allows)."""
+        for segment_id in segment_ids:
+            self.add_unique(segment_id, day, visitor_id)
 
     def unique_visitors(self, segment_id: int, days: Sequence[date]) -> int:
         """How many distinct visitors the segment had over ``days`` (approximate above ~100)."""
@@ -270,6 +283,19 @@ class RedisCounterStore(BaseCounterStore):
             created, _ = pipe.execute()
         return bool(created)
 
+    def first_times(self, visitor_id: str, fields: Sequence[str], value: str, ttl: int) -> set[str]:
+        """HSETNX of every field and one EXPIRE, in one round trip."""
+        if not fields:
+            return set()
+        key = _Keys().visitor(visitor_id)
+        with _unavailable_on_errors():
+            pipe = self._client().pipeline(transaction=True)
+            for field in fields:
+                pipe.hsetnx(key, field, value)
+            pipe.expire(key, ttl)
+            results = pipe.execute()
+        return {field for field, created in zip(fields, results, strict=False) if created}
+
     def visitor_fields(self, visitor_id: str) -> dict[str, str]:
         """HGETALL of the visitor's hash."""
         with _unavailable_on_errors():
@@ -297,6 +323,18 @@ class RedisCounterStore(BaseCounterStore):
             pipe = self._client().pipeline(transaction=True)
             pipe.pfadd(key, visitor_id)
             pipe.expire(key, UNIQUE_TTL)
+            pipe.execute()
+
+    def add_unique_many(self, segment_ids: Sequence[int], day: date, visitor_id: str) -> None:
+        """PFADD and EXPIRE per segment, in one round trip."""
+        if not segment_ids:
+            return
+        keys = _Keys()
+        with _unavailable_on_errors():
+            pipe = self._client().pipeline(transaction=False)
+            for segment_id in segment_ids:
+                pipe.pfadd(keys.unique(segment_id, day), visitor_id)
+                pipe.expire(keys.unique(segment_id, day), UNIQUE_TTL)
             pipe.execute()
 
     def unique_visitors(self, segment_id: int, days: Sequence[date]) -> int:

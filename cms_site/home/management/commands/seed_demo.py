@@ -1,6 +1,9 @@
-"""Create the demo's pages, users, segments, scoring rules and settings.
+"""Create the demo's pages, users, segments, scoring rules, goals, funnels and settings.
 
-Safe to run again: only what is missing is created, so editors' changes survive.
+Safe to run again: only what is missing is created, so editors' changes survive. Pages from an
+earlier run that no editor has saved since get what later versions of the demo added (tags, block
+keys, the phones' A/B test, the try-it page's analytics section); the A/B test is named, given
+its goal and started once, while editors have not touched it.
 """
 
 from __future__ import annotations
@@ -820,8 +823,8 @@ class Command(BaseCommand):
     """``manage.py seed_demo``: the demo's content, users and segments."""
 
     help = (
-        "Create the demo site's pages, users, segments, scoring rules and settings "
-        "(only what is missing)."
+        "Create the demo site's pages, users, segments, scoring rules, goals, funnels and "
+        "settings, and start its A/B test (only what is missing)."
     )
 
     @transaction.atomic

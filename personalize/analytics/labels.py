@@ -1,0 +1,110 @@
+"""Human labels for the report's rows: pages, personalized blocks, variants, alternatives.
+
+Counters only know keys and ids; editors know a page's title, "Personalized block 2",
+"Variant for: Austria" and "Alternative 1". The labels come from the pages' current content
+(found with :func:`~personalize.analytics.walk.personalized_blocks`), the experiments' arms
+and the segments' names, and say so when the content is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as __
+
+from personalize.analytics.rows import HOLDOUT, Row
+from personalize.analytics.walk import personalized_blocks
+from personalize.models import Experiment, Segment
+
+
+@dataclass
+class BlockLabel:
+    """How editors know a personalized block: its page and variants."""
+
+    label: str
+    variants: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+
+def content_labels(page_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, BlockLabel]]:
+    """The pages by id and the labels of their personalized blocks by block key."""
+    from wagtail.models import Page
+
+    pages = {page.pk: page for page in Page.objects.filter(pk__in=set(page_ids)).specific()}
+    segments = dict(Segment.objects.values_list("pk", "name"))
+    blocks: dict[str, BlockLabel] = {}
+    for page in pages.values():
+        for number, (block_key, value) in enumerate(personalized_blocks(page), start=1):
+            label = BlockLabel(__("Personalized block %(n)d") % {"n": number})
+            for variant in value["variants"]:
+                names = [segments.get(sid, "?") for sid in variant["segments"] if sid]
+                variant_label = variant.get("label") or __("Variant for: %(segments)s") % {
+                    "segments": ", ".join(names)
+                }
+                alternatives = [a.get("label") or "" for a in variant.get("alternatives") or []]
+                label.variants[variant.get("key") or ""] = (variant_label, alternatives)
+            blocks.setdefault(block_key, label)
+    return pages, blocks
+
+
+class Labeller:
+    """Human labels for the rows of :func:`~personalize.analytics.results.block_rows`."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.pages, self.blocks = content_labels(r.page_id for r in rows if r.page_id)
+        self.experiments = Experiment.objects.in_bulk(
+            {r.experiment_id for r in rows if r.experiment_id}
+        )
+        self.segments = dict(Segment.objects.values_list("pk", "name"))
+
+    def page(self, page_id: int | None) -> str:
+        """The page's title, or why there is none."""
+        page = self.pages.get(page_id) if page_id else None
+        if page is None:
+            return __("Deleted page %(id)s") % {"id": page_id} if page_id else __("Unknown page")
+        return str(page.title)
+
+    def page_url(self, page_id: int | None) -> str | None:
+        """The page's edit view in the admin (None when the page is gone)."""
+        return reverse("wagtailadmin_pages:edit", args=[page_id]) if page_id in self.pages else None
+
+    def block(self, block_key: str) -> str:
+        """The block's position on its page, or the start of its key when it is gone."""
+        label = self.blocks.get(block_key)
+        return label.label if label else __("Block %(key)s") % {"key": block_key[:8]}
+
+    def variant(self, row: Row) -> str:
+        """The variant's label, its segments, or its experiment's name when it is gone."""
+        if row.variant == "default":
+            return __("Default (everyone else)")
+        label = self.blocks.get(row.block_key)
+        if label and row.variant in label.variants:
+            return label.variants[row.variant][0]
+        experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
+        return (
+            experiment.name
+            if experiment
+            else __("Removed variant %(key)s") % {"key": row.variant[:8]}
+        )
+
+    def alternative(self, row: Row) -> str:
+        """The alternative's label from its experiment's arms, the holdout or the control."""
+        if row.alternative == HOLDOUT:
+            return __("Holdout (default content)")
+        if row.arm is None:
+            return __("Default") if row.variant == "default" else __("Variant's own content")
+        experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
+        arms = experiment.arms if experiment else []
+        if row.arm < len(arms) and isinstance(arms[row.arm], dict) and arms[row.arm].get("label"):
+            return str(arms[row.arm]["label"])
+        if row.arm == 0:
+            return __("Variant's own content")
+        return __("Alternative %(n)d") % {"n": row.arm}
+
+    def segment(self, segment_id: int | None) -> str:
+        """The segment's name ("—" for none)."""
+        if segment_id is None:
+            return "—"
+        return self.segments.get(segment_id) or __("Deleted segment %(id)d") % {"id": segment_id}

@@ -1,0 +1,54 @@
+"""Where a page's personalized blocks are: one walk through its StreamFields.
+
+Publishing syncs the experiments of the blocks found (:mod:`personalize.analytics.experiments`)
+and the report labels them (:mod:`personalize.analytics.labels`); both walk with
+:func:`personalized_blocks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+def personalized_blocks(page: Any) -> Iterator[tuple[str, Any]]:
+    """Every personalized block on ``page``, in the order of its fields and content.
+
+    Looks inside stream, struct and list blocks at any depth, but not inside a personalized
+    block (its variants are part of its value).
+
+    Args:
+        page: a Wagtail page; its specific form is walked.
+
+    Yields:
+        ``(block key, block value)``: the block's key (``""`` when it has none) and its
+        ``PersonalizedBlock`` value.
+    """
+    from wagtail.fields import StreamField
+
+    specific = page.specific
+    for model_field in specific._meta.get_fields():
+        if isinstance(model_field, StreamField):
+            for child in getattr(specific, model_field.name) or []:
+                yield from _walk(child.block, child.value)
+
+
+def _walk(block: Any, value: Any) -> Iterator[tuple[str, Any]]:
+    # Imported here: personalize.blocks imports the analytics modules that walk.
+    from wagtail import blocks
+
+    from personalize.blocks import PersonalizedBlock
+
+    if value is None:
+        return
+    if isinstance(block, PersonalizedBlock):
+        yield value.get("key") or "", value
+    elif isinstance(block, blocks.StreamBlock):
+        for child in value:
+            yield from _walk(child.block, child.value)
+    elif isinstance(block, blocks.StructBlock):
+        for name, child_block in block.child_blocks.items():
+            yield from _walk(child_block, value.get(name))
+    elif isinstance(block, blocks.ListBlock):
+        for item in value:
+            yield from _walk(block.child_block, item)
