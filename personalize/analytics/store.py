@@ -242,6 +242,21 @@ return 1
 """
 
 
+#: Add a request's counters to the day's hash and index the day, atomically, as ONE command
+#: (KEYS: day hash, days set; ARGV: TTL, day, then field, increment pairs). A request's counts
+#: land in the same batch or none, and the client sends a single command.
+_ADD = """
+for i = 3, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+end
+return 1
+"""
+
+
 class RedisCounterStore(BaseCounterStore):
     """Counters in Redis, through the raw client of a django-redis cache.
 
@@ -251,6 +266,8 @@ class RedisCounterStore(BaseCounterStore):
 
     def __init__(self, alias: str | None = None) -> None:
         self.alias = alias
+        #: The registered counting script per client (EVALSHA, loaded once).
+        self._scripts: dict[int, Any] = {}
 
     def _client(self) -> Any:
         from django_redis import get_redis_connection
@@ -258,20 +275,18 @@ class RedisCounterStore(BaseCounterStore):
         return get_redis_connection(self.alias or personalize_settings.CACHE_ALIAS)
 
     def add(self, day: date, counts: Mapping[str, int]) -> None:
-        """HINCRBY every counter in one MULTI/EXEC (a batch gets all of them or none)."""
+        """HINCRBY every counter in one atomic script (a batch gets all of them or none)."""
         counts = {field: n for field, n in counts.items() if n}
         if not counts:
             return
         keys = _Keys()
-        key = keys.day(day)
+        pairs = [item for field, n in counts.items() for item in (field, n)]
         with _unavailable_on_errors():
-            pipe = self._client().pipeline(transaction=True)
-            for field, n in counts.items():
-                pipe.hincrby(key, field, n)
-            pipe.expire(key, DAY_TTL)
-            pipe.sadd(keys.days, day.isoformat())
-            pipe.expire(keys.days, DAY_TTL)
-            pipe.execute()
+            client = self._client()
+            script = self._scripts.get(id(client))
+            if script is None:
+                script = self._scripts[id(client)] = client.register_script(_ADD)
+            script(keys=[keys.day(day), keys.days], args=[DAY_TTL, day.isoformat(), *pairs])
 
     def first_time(self, visitor_id: str, field: str, value: str, ttl: int) -> bool:
         """HSETNX and EXPIRE in one round trip."""

@@ -53,8 +53,8 @@ def test_phone_visitors_are_tested_and_the_editor_ends_the_test(
 
     editor.goto(f"{base}/admin/snippets/personalize/experiment/")
     editor.get_by_role("link", name=EXPERIMENT).click()
-    editor.get_by_label("Status").select_option("ended")
-    editor.get_by_label("Winner").select_option(label="C: book a fitting")
+    editor.locator("#id_status").select_option("ended")
+    editor.locator("#id_winner").select_option(label="2: C: book a fitting")
     editor.get_by_role("button", name="Save").click()
     expect(editor.locator(".messages")).to_contain_text(EXPERIMENT)
     experiment = Experiment.objects.get(name=EXPERIMENT)
