@@ -26,7 +26,8 @@ def test_request_visitor_is_lazy_and_shared(client: Any, demo: None) -> None:
     response = client.get("/", headers={"User-Agent": IPHONE})
     visitor = response.wsgi_request.visitor
     assert visitor.in_segment("mobile-visitors") is True
-    assert [s.slug for s in visitor.segments] == ["mobile-visitors"]
+    # "Morning readers" also matches on weekday mornings (the demo's local time).
+    assert {s.slug for s in visitor.segments} - {"morning-readers"} == {"mobile-visitors"}
     assert b"Mobile visitors" in response.content
 
 
