@@ -27,7 +27,7 @@ from personalize.models import Experiment, Funnel, Goal, Segment
 from personalize.registry import segments_changed
 from personalize.rules.bucketing import bucket, choose
 from personalize.scoring_config import config_changed
-from tests.conftest import IPHONE, WINDOWS_CHROME
+from tests.conftest import IPHONE, WINDOWS_CHROME, without_clock_segments
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,7 @@ def seed() -> str:
 @pytest.fixture
 def demo(db: Any) -> None:
     seed()
+    without_clock_segments()
 
 
 def browser(*purposes: str, agent: str = WINDOWS_CHROME, visitor_id: str | None = None) -> Client:

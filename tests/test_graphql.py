@@ -15,7 +15,7 @@ from django.core.management import call_command
 from cms_site.home.models import ContentPage, HomePage
 from personalize.graphql import TYPES, Query
 from personalize.graphql.views import PersonalizeGraphQLView
-from tests.conftest import IPHONE, WINDOWS_CHROME
+from tests.conftest import IPHONE, WINDOWS_CHROME, without_clock_segments
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ query ($path: String, $visitor: VisitorInput) {
 def demo(db: Any, settings: Any) -> None:
     settings.PERSONALIZE = {**settings.PERSONALIZE, "GATE_URL": "/accounts/register/"}
     call_command("seed_demo", stdout=io.StringIO())
+    without_clock_segments()
 
 
 def _post(client: Any, query: str, variables: dict[str, Any] | None = None, **extra: Any) -> Any:
