@@ -73,6 +73,14 @@ class PersonalizeMiddleware:
         if forced is not None:
             patch_cache_control(response, private=True, no_store=True)
             return response
+        if (
+            request.method in _SAFE_METHODS
+            and response.status_code < 400
+            and not visitor.forget_browser
+            and visitor.consent.allows(PERSONALIZATION)
+        ):
+            # Before tracking, which refreshes the visitor: the context's attribution is reused.
+            self._store_attribution(request, visitor, response)
         page = getattr(request, PAGE_ATTRIBUTE, None)
         if (
             page is not None
@@ -82,13 +90,6 @@ class PersonalizeMiddleware:
         ):
             track(request, "page_view", page=page)
         record_request(visitor)
-        if (
-            request.method in _SAFE_METHODS
-            and response.status_code < 400
-            and not visitor.forget_browser
-            and visitor.consent.allows(PERSONALIZATION)
-        ):
-            self._store_attribution(request, visitor, response)
         self._write_cookies(request, visitor, response)
         if visitor.used:
             # The content depended on who asked: no shared cache may serve it to someone else.

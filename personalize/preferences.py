@@ -15,10 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
+from personalize.blocks import _visitor
 from personalize.consent import PERSONALIZATION
 from personalize.explanations import privacy_url
 from personalize.tracking import PREFERENCE_KEY, PREFERENCE_VALUE_LENGTH
-from personalize.visitor import current_visitor
 
 
 class PreferenceOptionBlock(blocks.StructBlock):
@@ -104,14 +104,6 @@ def answer(visitor: Any, key: str) -> str | None:
     visitor.used = True
     profile = visitor.profile
     return None if profile is None else profile.prefs.get(key)
-
-
-def _visitor(context: Any) -> Any:
-    if context is not None:
-        visitor = getattr(context.get("request"), "visitor", None)
-        if visitor is not None:
-            return visitor
-    return current_visitor()
 
 
 def _action_url() -> str | None:

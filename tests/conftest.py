@@ -162,3 +162,15 @@ def without_clock_segments() -> None:
 
     Segment.objects.filter(slug="morning-readers").update(enabled=False)
     segments_changed()  # update() sends no signals
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    """A django-redis cache on ``url`` with a key prefix of its own and short timeouts."""
+    import uuid
+
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
+    }

@@ -29,6 +29,7 @@ from personalize.analytics.store import (
     reset_counter_store,
 )
 from personalize.models import DailyCount, FlushBatch
+from tests.conftest import redis_cache
 
 DAY = date(2026, 11, 25)
 NEXT_DAY = DAY + timedelta(days=1)
@@ -38,22 +39,13 @@ IMP = f"imp|12|{BLOCK}|{VARIANT}|0|3"
 CONV = f"conv|4|12|{BLOCK}|{VARIANT}|h|-"
 
 
-def _redis_cache(url: str) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
-    }
-
-
 @pytest.fixture
 def redis_store(settings: Any, redis_url: str) -> Iterator[RedisCounterStore]:
     """The process's store on a real Redis, under a key prefix of its own."""
     from django_redis import get_redis_connection
 
     prefix = f"test-flush-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {**settings.CACHES, "shared": _redis_cache(redis_url)}
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache(redis_url)}
     settings.PERSONALIZE = {
         **settings.PERSONALIZE,
         "CACHE_ALIAS": "shared",
@@ -431,7 +423,7 @@ def test_command_quiet_prints_nothing(store: BaseCounterStore) -> None:
 
 @pytestmark_db
 def test_command_fails_when_redis_is_down(settings: Any) -> None:
-    settings.CACHES = {**settings.CACHES, "shared": _redis_cache("redis://127.0.0.1:1/0")}
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache("redis://127.0.0.1:1/0")}
     settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
     reset_counter_store()
     with pytest.raises(CommandError, match="The analytics store is unreachable"):

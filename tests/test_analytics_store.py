@@ -24,6 +24,7 @@ from personalize.analytics.store import (
     reset_counter_store,
     safely,
 )
+from tests.conftest import redis_cache
 
 DAY = date(2026, 11, 25)
 NEXT_DAY = DAY + timedelta(days=1)
@@ -41,22 +42,13 @@ class FakeClock:
         return self.now
 
 
-def _redis_cache(url: str) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
-    }
-
-
 @pytest.fixture
 def redis_store(settings: Any, redis_url: str) -> Iterator[RedisCounterStore]:
     """The process's store on a real Redis, under a key prefix of its own."""
     from django_redis import get_redis_connection
 
     prefix = f"test-an-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {**settings.CACHES, "shared": _redis_cache(redis_url)}
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache(redis_url)}
     settings.PERSONALIZE = {
         **settings.PERSONALIZE,
         "CACHE_ALIAS": "shared",
@@ -77,7 +69,7 @@ def redis_store(settings: Any, redis_url: str) -> Iterator[RedisCounterStore]:
 @pytest.fixture
 def redis_down(settings: Any) -> Iterator[RedisCounterStore]:
     # A closed port: connection refused at once, as when Redis has stopped.
-    settings.CACHES = {**settings.CACHES, "shared": _redis_cache("redis://127.0.0.1:1/0")}
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache("redis://127.0.0.1:1/0")}
     settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
     reset_counter_store()
     store = counter_store()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -13,23 +12,14 @@ from personalize.models import Segment
 from personalize.registry import current_segments, registry
 from personalize.segments import SegmentRegistry, VersionStoreError
 from personalize.visitor import Visitor
-from tests.conftest import IPHONE, NOW
+from tests.conftest import IPHONE, NOW, redis_cache
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-def _redis_cache(url: str) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
-    }
-
-
 @pytest.fixture
 def redis_settings(settings: Any, redis_url: str) -> Any:
-    settings.CACHES = {**settings.CACHES, "shared": _redis_cache(redis_url)}
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache(redis_url)}
     settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
     yield settings
     # Only this test's keys: never FLUSHDB a Redis that may hold someone else's data.
@@ -39,7 +29,7 @@ def redis_settings(settings: Any, redis_url: str) -> Any:
 @pytest.fixture
 def redis_down(settings: Any) -> Any:
     # A closed port: connection refused at once, as when Redis has stopped.
-    settings.CACHES = {**settings.CACHES, "shared": _redis_cache("redis://127.0.0.1:1/0")}
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache("redis://127.0.0.1:1/0")}
     settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
     return settings
 
