@@ -102,12 +102,25 @@ else:
     }
 
 if os.environ.get("REDIS_URL"):
+    # Two aliases on the same Redis, as docs/how-to/production.md recommends:
+    # - "default" serves Wagtail and Django; IGNORE_EXCEPTIONS turns a Redis outage into cache
+    #   misses instead of error pages.
+    # - "personalize" is the package's own: its errors reach the package's circuit breaker, which
+    #   serves defaults and stops calling a failed Redis for a short window. In production point
+    #   it at a Redis with persistence and no eviction (analytics counters live there).
+    _REDIS_OPTIONS = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
+            "KEY_PREFIX": "site",
+            "OPTIONS": {**_REDIS_OPTIONS, "IGNORE_EXCEPTIONS": True},
+        },
+        "personalize": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ.get("PERSONALIZE_REDIS_URL") or os.environ["REDIS_URL"],
+            "OPTIONS": _REDIS_OPTIONS,
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -146,6 +159,8 @@ PERSONALIZE = {
     "GATE_URL": "/accounts/register/",
     # Personalized content carries a "Why am I seeing this?" note built from the visitor's data.
     "EXPLAIN_LINKS": True,
+    # The package's own cache alias ("default" when the demo runs without Redis).
+    "CACHE_ALIAS": "personalize" if os.environ.get("REDIS_URL") else "default",
 }
 
 # The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes
