@@ -18,7 +18,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument(
         "--only",
-        choices=["pages", "profiles", "blocks", "graphql", "conditions"],
+        choices=["pages", "profiles", "blocks", "graphql", "conditions", "redis"],
         action="append",
         help="run only these benchmarks (repeatable)",
     )
@@ -29,7 +29,14 @@ def main() -> int:
     import django
 
     django.setup()
-    from benchmarks import blocks_page, conditions, graphql_page, pages, profiles_page
+    from benchmarks import (
+        blocks_page,
+        conditions,
+        graphql_page,
+        pages,
+        profiles_page,
+        redis_commands,
+    )
 
     try:
         lines = ["# wagtail-personalize benchmarks", ""]
@@ -39,6 +46,7 @@ def main() -> int:
             "blocks": blocks_page,
             "graphql": graphql_page,
             "conditions": conditions,
+            "redis": redis_commands,
         }
         for name, module in benchmarks.items():
             if args.only and name not in args.only:

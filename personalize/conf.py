@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "ATTRIBUTION_COOKIE_SECURE": None,
     "OWN_HOSTS": [],
     "CACHE_ALIAS": "default",
+    "CACHE_BACKOFF_SECONDS": 3.0,
     "CACHE_KEY_PREFIX": "personalize",
     "DEBUG_VIEW": None,
     "QUERY_PARAMETER_LIMIT": 50,
@@ -46,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_DEPTH": 12,
     "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
     "GRAPHQL_INTROSPECTION": None,
+    "GRAPHQL_MAX_ALIASES": 30,
+    "GRAPHQL_MAX_FIELDS": 300,
+    "GRAPHQL_MAX_COST": 400,
+    "GRAPHQL_FIELD_COSTS": {},
     "CONSENT_MODE": "opt-in",
     "CONSENT_COOKIE": "pz_consent",
     "CONSENT_COOKIE_AGE": 180 * 24 * 60 * 60,
@@ -60,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "ANALYTICS_ENABLED": True,
     "ATTRIBUTION_WINDOW_DAYS": 7,
     "OPTIMIZE_REFRESH_SECONDS": 300,
+    "SKIP_PATHS": [],
 }
 
 
@@ -159,26 +166,27 @@ class PersonalizeSettings:
 personalize_settings = PersonalizeSettings()
 
 
+#: The settings whose change resets what was built from ``PERSONALIZE``.
+PACKAGE_SETTINGS = frozenset({"PERSONALIZE", "TIME_ZONE"})
+#: Callbacks run on ``setting_changed``, each with the settings it depends on.
+_RESETS: list[tuple[Callable[[], object], frozenset[str]]] = []
+
+
+def register_reset(
+    callback: Callable[[], object], settings: frozenset[str] = PACKAGE_SETTINGS
+) -> None:
+    """Run ``callback()`` whenever one of ``settings`` changes (tests, reloads).
+
+    Registries and stores built from settings register their own reset here, so this module,
+    the lowest layer, never imports the modules above it.
+    """
+    _RESETS.append((callback, settings))
+
+
 @receiver(setting_changed)
 def _reload_settings(*, setting: str, **kwargs: Any) -> None:
-    if setting == "CACHES":
-        from personalize.analytics.store import reset_counter_store
-
-        reset_counter_store()
-    if setting in ("PERSONALIZE", "TIME_ZONE"):
+    if setting in PACKAGE_SETTINGS:
         personalize_settings.reload()
-        from personalize.registry import registry
-
-        registry.reset()
-        from personalize.profiles import reset_profile_store
-        from personalize.scoring_config import config_registry
-
-        config_registry.reset()
-        reset_profile_store()
-        from personalize.analytics.experiments import experiment_registry
-        from personalize.analytics.goals import goal_registry
-        from personalize.analytics.store import reset_counter_store
-
-        experiment_registry.reset()
-        goal_registry.reset()
-        reset_counter_store()
+    for callback, names in _RESETS:
+        if setting in names:
+            callback()

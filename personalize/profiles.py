@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.module_loading import import_string
 
-from personalize.cache import CACHE_ERRORS
-from personalize.conf import personalize_settings
+from personalize import cache
+from personalize.conf import personalize_settings, register_reset
 from personalize.rules.scoring import ProfileState, merge
 
 logger = logging.getLogger(__name__)
@@ -116,32 +115,38 @@ class BaseProfileStore:
 class DatabaseProfileStore(BaseProfileStore):
     """Profiles in the ``Profile`` table, read through the shared cache."""
 
-    def _cache(self) -> Any:
-        return caches[personalize_settings.CACHE_ALIAS]
-
     def _cache_get(self, key: ProfileKey) -> dict[str, Any] | None:
-        """The cached entry ``{"d": data or None, "pk", "rev"}``, or None on a miss."""
+        """The cached entry ``{"d": data or None, "pk", "rev"}``, or None on a miss.
+
+        Read from the request's prefetch when the middleware hinted the key. An unreachable
+        cache is a miss (the breaker in :mod:`personalize.cache` has logged it).
+        """
         try:
-            hit = self._cache().get(key.cache_key)
-        except CACHE_ERRORS as exc:
-            logger.warning("profile cache unreachable, reading the database: %s", exc)
+            hit = cache.read(key.cache_key)
+        except cache.CacheUnavailable:
             return None
         return hit if isinstance(hit, dict) and "d" in hit else None
 
     def _cache_set(self, key: ProfileKey, entry: dict[str, Any]) -> None:
+        shared = cache.shared_cache()
+        timeout = personalize_settings.PROFILE_CACHE_TIMEOUT
         try:
-            self._cache().set(
-                key.cache_key, entry, timeout=personalize_settings.PROFILE_CACHE_TIMEOUT
-            )
-        except CACHE_ERRORS as exc:
-            logger.warning("profile cache unreachable, not caching: %s", exc)
+            cache.guarded(lambda: shared.set(key.cache_key, entry, timeout=timeout))
+        except cache.CacheUnavailable:
+            cache.remember(key.cache_key, None)
+            return
+        cache.remember(key.cache_key, entry)
 
     def forget(self, *keys: ProfileKey) -> None:
         """Drop the cached copies of these profiles."""
+        names = [key.cache_key for key in keys]
+        for name in names:
+            cache.remember(name, None)
+        shared = cache.shared_cache()
         try:
-            self._cache().delete_many([key.cache_key for key in keys])
-        except CACHE_ERRORS as exc:
-            logger.warning("profile cache unreachable, copies expire on their own: %s", exc)
+            cache.guarded(lambda: shared.delete_many(names))
+        except cache.CacheUnavailable:
+            logger.info("profile cache unreachable, %d copies expire on their own", len(names))
 
     @staticmethod
     def _lookup(key: ProfileKey) -> dict[str, Any]:
@@ -453,3 +458,6 @@ def reset_profile_store() -> None:
     """Forget the store instance (settings changed)."""
     global _store
     _store = None
+
+
+register_reset(reset_profile_store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from personalize.cache import CacheVersionStore
+from personalize.conf import register_reset
 from personalize.segments import SegmentRecord, SegmentRegistry, SegmentSet
 
 
@@ -14,6 +15,7 @@ def _load_records() -> list[SegmentRecord]:
 
 #: The registry every request reads; :func:`current_segments` is the public way in.
 registry = SegmentRegistry(_load_records, CacheVersionStore())
+register_reset(registry.reset)
 
 
 def current_segments() -> SegmentSet:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from personalize.cache import CacheVersionStore
+from personalize.conf import register_reset
 from personalize.rules import ConditionError
 from personalize.rules.scoring import DEFAULT_HALF_LIFE_DAYS, DEFAULT_STAGES, ScoringRule, Stage
 from personalize.segments import VersionedRegistry
@@ -69,6 +70,7 @@ def _load(version: int | None) -> ScoringConfig:
 config_registry: VersionedRegistry[ScoringConfig] = VersionedRegistry(
     _load, CacheVersionStore("config"), label="scoring configuration"
 )
+register_reset(config_registry.reset)
 
 
 def current_config() -> ScoringConfig:

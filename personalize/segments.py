@@ -217,7 +217,16 @@ def _value_at(attributes: Mapping[str, Any], path: str) -> Any:
 
 
 class VersionStoreError(Exception):
-    """The shared version store could not be reached."""
+    """The shared version store could not be reached.
+
+    Args:
+        message: what failed.
+        reported: the store has logged the failure already (the registry logs at debug).
+    """
+
+    def __init__(self, message: str = "", *, reported: bool = False) -> None:
+        super().__init__(message)
+        self.reported = reported
 
 
 class VersionStore(Protocol):
@@ -317,7 +326,10 @@ class VersionedRegistry(Generic[V]):
             self._set = None
             self._last_warning = 0.0
 
-    def _warn(self, exc: Exception) -> None:
+    def _warn(self, exc: VersionStoreError) -> None:
+        if exc.reported:
+            logger.debug("%s version store unreachable, using the local copy: %s", self._label, exc)
+            return
         now = time.monotonic()
         if now - self._last_warning >= self._warn_interval:
             self._last_warning = now

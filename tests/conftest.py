@@ -59,6 +59,8 @@ def _fresh_registry(request: Any) -> Iterator[None]:
 
     from personalize.analytics.experiments import experiment_registry
     from personalize.analytics.goals import goal_registry
+    from personalize.analytics.pending import pending
+    from personalize.cache import breaker
     from personalize.analytics.store import reset_counter_store
     from personalize.conf import personalize_settings
     from personalize.profiles import reset_profile_store
@@ -75,6 +77,8 @@ def _fresh_registry(request: Any) -> Iterator[None]:
         reset_profile_store()
         page_tags_changed()
         personalize_settings.reload()
+        breaker.reset()
+        pending.take()
 
     cache.clear()
     reset()

@@ -322,7 +322,11 @@ def test_consecutive_steps_reached_by_one_event_both_count(page: Any, make_visit
 # --- the store is down -------------------------------------------------------------------------
 
 
-def test_store_down_logs_and_counts_nothing(settings: Any, make_visitor: Any, caplog: Any) -> None:
+def test_store_down_logs_once_and_keeps_the_counts(
+    settings: Any, make_visitor: Any, caplog: Any
+) -> None:
+    from personalize.analytics.pending import pending
+
     goal = _goal("event", event="signup_click")
     settings.CACHES = {
         **settings.CACHES,
@@ -336,7 +340,11 @@ def test_store_down_logs_and_counts_nothing(settings: Any, make_visitor: Any, ca
     reset_counter_store()
     with caplog.at_level(logging.WARNING, logger="personalize"):
         assert on_event(make_visitor(_vid()), Event("signup_click")) == [goal.pk]
-    assert "analytics store unreachable, counting skipped" in caplog.text
+        assert on_event(make_visitor(_vid()), Event("signup_click")) == [goal.pk]
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["shared cache unreachable"]
+    held, _, skipped = pending.take()
+    assert held == {datetime.now(UTC).date(): {f"goal|{goal.pk}|-": 2}}
+    assert skipped == 0
 
 
 # --- tracking and registration -----------------------------------------------------------------

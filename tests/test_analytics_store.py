@@ -333,21 +333,41 @@ def test_redis_down_raises_analytics_unavailable(
         STORE_CALLS[method](redis_down)
 
 
-def test_safely_returns_the_default_and_warns_once_a_minute(
+def test_safely_returns_the_default_and_the_breaker_warns_once_per_outage(
     redis_down: RedisCounterStore, caplog: Any, monkeypatch: Any
 ) -> None:
+    from personalize.cache import breaker
+
     clock = FakeClock()
-    monkeypatch.setattr(store_module._warn_unavailable, "clock", clock)
-    caplog.set_level(logging.WARNING, logger="personalize.analytics.store")
+    monkeypatch.setattr(breaker, "clock", clock)
+    caplog.set_level(logging.DEBUG, logger="personalize")
     assert safely(lambda: redis_down.first_time(VISITOR, "seen|x", "1", 60), False) is False
     assert safely(lambda: redis_down.visitor_fields(VISITOR), {}) == {}
     clock.now += 59
     assert safely(lambda: redis_down.add(DAY, {"seg|1": 1}), None) is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("shared cache unreachable (")
+    assert breaker.skipped == 1  # the second call did not reach the closed port
+
+
+def test_safely_warns_once_a_minute_for_a_store_outside_the_breaker(
+    caplog: Any, monkeypatch: Any
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(store_module._warn_unavailable, "clock", clock)
+    caplog.set_level(logging.WARNING, logger="personalize.analytics.store")
+
+    def down() -> None:
+        raise AnalyticsUnavailable("connection refused")
+
+    assert safely(down, False) is False
+    clock.now += 59
+    assert safely(down, None) is None
     messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 1
-    assert messages[0].startswith("analytics store unreachable, counting skipped: ")
+    assert messages == ["analytics store unreachable, counting skipped: connection refused"]
     clock.now += 1
-    safely(lambda: redis_down.add(DAY, {"seg|1": 1}), None)
+    safely(down, None)
     assert len(caplog.records) == 2
 
 

@@ -256,7 +256,7 @@ def test_pages_are_served_when_the_store_is_down(
     _start()
     response = _browser(uuid.uuid4().hex, "analytics").get("/")
     assert response.status_code == 200
-    assert "analytics store unreachable, counting skipped" in caplog.text
+    assert "shared cache unreachable" in caplog.text
 
 
 def test_the_visitors_analytics_state_is_exported_and_erased(site: HomePage) -> None:

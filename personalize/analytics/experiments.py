@@ -20,7 +20,7 @@ from typing import Any
 
 from personalize.analytics.walk import personalized_blocks
 from personalize.cache import CacheVersionStore
-from personalize.conf import personalize_settings
+from personalize.conf import personalize_settings, register_reset
 from personalize.consent import ANALYTICS
 from personalize.rules.bucketing import bucket, choose, thompson_weights
 from personalize.segments import VersionedRegistry
@@ -65,6 +65,7 @@ def _load(version: int | None) -> ExperimentSet:
 experiment_registry: VersionedRegistry[ExperimentSet] = VersionedRegistry(
     _load, CacheVersionStore("experiments"), label="experiment"
 )
+register_reset(experiment_registry.reset)
 
 
 def current_experiments() -> ExperimentSet:

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from personalize.cache import CacheVersionStore
-from personalize.conf import personalize_settings
+from personalize.conf import personalize_settings, register_reset
 from personalize.rules.scoring import Event
 from personalize.segments import VersionedRegistry
 
@@ -140,6 +140,7 @@ def _load(version: int | None) -> GoalSet:
 goal_registry: VersionedRegistry[GoalSet] = VersionedRegistry(
     _load, CacheVersionStore("goals"), label="goal"
 )
+register_reset(goal_registry.reset)
 
 
 def current_goals() -> GoalSet:
@@ -172,6 +173,7 @@ def on_event(visitor: Any, event: Event, *, now: float | None = None) -> list[in
     reached = goals.reached(event)
     if not reached:
         return []
+    from personalize.analytics.pending import count
     from personalize.analytics.store import counter_store, safely
 
     store = counter_store()
@@ -189,7 +191,7 @@ def on_event(visitor: Any, event: Event, *, now: float | None = None) -> list[in
             None,
         )
     day = datetime.fromtimestamp(moment, UTC).date()
-    safely(lambda: store.add(day, counts), None)
+    count(day, counts, store=store)
     return [goal.id for goal in reached]
 
 

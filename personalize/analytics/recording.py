@@ -70,43 +70,35 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
         return
     if visitor.context.attributes["device"].get("type") == "bot":
         return
-    from personalize.analytics.store import VISITOR_STATE_TTL, counter_store, safely
+    from personalize.analytics.pending import count
+    from personalize.analytics.store import VisitRecord
 
-    store = counter_store()
     day = datetime.now(UTC).date()
     counts: dict[str, int] = {}
     for (page, block, variant, alternative, segment), _counted in noted.items():
         field = f"imp|{page}|{block}|{variant}|{alternative}|{segment}"
         counts[field] = counts.get(field, 0) + 1
     visitor_id = visitor.visitor_id if visitor.consent.allows(ANALYTICS) else None
-    segment_ids = sorted(segment.id for segment in matched or ())
+    visit = None
+    if visitor_id:
+        segment_ids = tuple(sorted(segment.id for segment in matched or ()))
+        # Unique visitors per segment: once a day per visitor and set of segments matched.
+        marker = (
+            f"segs|{day.isoformat()}|{fnv1a32(','.join(map(str, segment_ids))):x}"
+            if segment_ids
+            else ""
+        )
+        visit = VisitRecord(
+            visitor_id=visitor_id,
+            now=str(int(datetime.now(UTC).timestamp())),
+            exposures=_exposures(noted),
+            marker=marker,
+            segment_ids=segment_ids,
+        )
+    count(day, counts, visit)
 
-    def write() -> None:
-        if visitor_id:
-            _exposures(store, visitor_id, noted, counts)
-        store.add(day, counts)
-        if visitor_id and segment_ids:
-            # Unique visitors per segment: once a day per visitor and set of segments matched.
-            marker = f"segs|{day.isoformat()}|{fnv1a32(','.join(map(str, segment_ids))):x}"
-            if store.first_times(visitor_id, [marker], "1", VISITOR_STATE_TTL):
-                store.add_unique_many(segment_ids, day, visitor_id)
 
-    safely(write, None)
-
-
-def _exposures(
-    store: Any, visitor_id: str, noted: dict[tuple[str, ...], bool], counts: dict[str, int]
-) -> None:
-    """Count each first exposure of a consenting visitor, and remember it for conversions."""
-    from personalize.analytics.store import VISITOR_STATE_TTL
-
-    now = str(int(datetime.now(UTC).timestamp()))
-    dims = [
-        "|".join(key)
-        for key, counted in noted.items()
-        if counted or key[3] == "-"  # in a test only when counted; always outside one
-    ]
-    first = store.first_times(visitor_id, [f"seen|{d}" for d in dims], now, VISITOR_STATE_TTL)
-    for field in first:
-        exposure = "exp|" + field.removeprefix("seen|")
-        counts[exposure] = counts.get(exposure, 0) + 1
+def _exposures(noted: dict[tuple[str, ...], bool]) -> tuple[str, ...]:
+    """The dimensions of the exposures to remember for a consenting visitor: in a test only
+    when counted, always outside one (the first of each is counted as an exposed visitor)."""
+    return tuple("|".join(key) for key, counted in noted.items() if counted or key[3] == "-")

@@ -20,7 +20,6 @@ from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.core.cache import caches
 from django.db.models import Sum
 
 from personalize.analytics.flush import MalformedField, parse_field
@@ -36,7 +35,7 @@ from personalize.analytics.rows import (
     sort_key,
     with_statistics,
 )
-from personalize.cache import CACHE_ERRORS
+from personalize.cache import CacheUnavailable, guarded, shared_cache
 from personalize.conf import personalize_settings
 
 __all__ = [
@@ -291,11 +290,11 @@ def segment_visitors(segment_id: int) -> int:
     """
     from personalize.analytics.store import counter_store, safely
 
-    cache = caches[personalize_settings.CACHE_ALIAS]
+    shared = shared_cache()
     key = f"{personalize_settings.CACHE_KEY_PREFIX}:an:uv7:{segment_id}"
     try:
-        cached = cache.get(key)
-    except CACHE_ERRORS:
+        cached = guarded(lambda: shared.get(key))
+    except CacheUnavailable:
         cached = None
     if isinstance(cached, int):
         return cached
@@ -303,6 +302,6 @@ def segment_visitors(segment_id: int) -> int:
     days = [today - timedelta(days=n) for n in range(7)]
     store = counter_store()
     count = safely(lambda: store.unique_visitors(segment_id, days), 0)
-    with suppress(*CACHE_ERRORS):
-        cache.set(key, count, VISITORS_CACHE_SECONDS)
+    with suppress(CacheUnavailable):
+        guarded(lambda: shared.set(key, count, VISITORS_CACHE_SECONDS))
     return count

@@ -32,13 +32,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import caches
 
-from personalize.cache import CACHE_ERRORS
-from personalize.conf import personalize_settings
+from personalize.cache import CacheUnavailable, breaker
+from personalize.conf import personalize_settings, register_reset
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,59 @@ class BaseCounterStore:
         """Delete a batch (after its counters are committed to the database)."""
         raise NotImplementedError
 
+    def record(self, day: date, counts: Mapping[str, int], visit: VisitRecord | None) -> None:
+        """Everything one request counts, in one round trip where the store allows.
+
+        Adds ``counts`` to the day's counters. For a consenting visitor (``visit``), each
+        exposure seen for the first time is remembered and counted as ``"exp|<dims>"``, and the
+        visitor is counted once a day as a unique visitor of the matched segments.
+        """
+        counts = dict(counts)
+        if visit is not None:
+            seen = [f"seen|{dims}" for dims in visit.exposures]
+            first = self.first_times(visit.visitor_id, seen, visit.now, VISITOR_STATE_TTL)
+            for field in first:
+                exposure = "exp|" + field.removeprefix("seen|")
+                counts[exposure] = counts.get(exposure, 0) + 1
+        self.add(day, counts)
+        if (
+            visit is not None
+            and visit.marker
+            and visit.segment_ids
+            and self.first_times(visit.visitor_id, [visit.marker], "1", VISITOR_STATE_TTL)
+        ):
+            self.add_unique_many(visit.segment_ids, day, visit.visitor_id)
+
+    def epoch(self) -> str | None:
+        """The store's epoch: a random id written with the first counter, gone when the store
+        lost its data (restart without persistence, eviction). None when the store has none
+        (nothing counted since it was emptied) or keeps no shared epoch (process memory)."""
+        return None
+
+    def ensure_epoch(self) -> str | None:
+        """The epoch, created when missing (None for a store without a shared epoch)."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    """What a consenting visitor's request adds to their analytics state.
+
+    Attributes:
+        visitor_id: the visitor.
+        now: the time, as the text stored with a first exposure.
+        exposures: the ``"|"``-joined dimensions of the exposures delivered.
+        marker: the visitor-hash field that marks today's set of matched segments as counted
+            (empty: no segments matched).
+        segment_ids: the matched segments, for unique visitors.
+    """
+
+    visitor_id: str
+    now: str
+    exposures: tuple[str, ...] = ()
+    marker: str = ""
+    segment_ids: tuple[int, ...] = ()
+
 
 def new_batch_id(day: date) -> str:
     """A unique batch id for ``day``: ``"<YYYY-MM-DD>:<32 hex>"`` (43 characters)."""
@@ -179,6 +233,7 @@ class _Keys:
         self.base = f"{personalize_settings.CACHE_KEY_PREFIX}:an:"
         self.days = f"{self.base}days"
         self.batches = f"{self.base}batches"
+        self.epoch = f"{self.base}epoch"
 
     def day(self, day: date) -> str:
         return f"{self.base}{day.isoformat()}"
@@ -220,11 +275,13 @@ def _day_of(text: str) -> date | None:
 
 @contextmanager
 def _unavailable_on_errors() -> Iterator[None]:
-    """Turn connection errors into :class:`AnalyticsUnavailable`."""
+    """Run under the shared cache's circuit breaker; failures become
+    :class:`AnalyticsUnavailable`."""
     try:
-        yield
-    except CACHE_ERRORS as exc:
-        raise AnalyticsUnavailable(str(exc) or type(exc).__name__) from exc
+        with breaker.guarding():
+            yield
+    except CacheUnavailable as exc:
+        raise AnalyticsUnavailable(str(exc)) from exc
 
 
 #: Rename a day's hash to a batch and index the batch, atomically (KEYS: day hash, batch hash,
@@ -257,6 +314,43 @@ return 1
 """
 
 
+#: Everything one request counts, as ONE command. KEYS: day hash, days set, visitor hash, epoch,
+#: then one HyperLogLog per matched segment. ARGV: day TTL, day, visitor TTL, time of first
+#: exposure, unique TTL, number of counter pairs, number of exposures, marker field ('' none),
+#: visitor id, new epoch, then the counter pairs, then the exposures' dimensions.
+_RECORD = """
+local pairs, exposures = tonumber(ARGV[6]), tonumber(ARGV[7])
+local i = 11
+for _ = 1, pairs do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+for _ = 1, exposures do
+  if redis.call('HSETNX', KEYS[3], 'seen|' .. ARGV[i], ARGV[4]) == 1 then
+    redis.call('HINCRBY', KEYS[1], 'exp|' .. ARGV[i], 1)
+  end
+  i = i + 1
+end
+if ARGV[8] ~= '' and redis.call('HSETNX', KEYS[3], ARGV[8], '1') == 1 then
+  for k = 5, #KEYS do
+    redis.call('PFADD', KEYS[k], ARGV[9])
+    redis.call('EXPIRE', KEYS[k], ARGV[5])
+  end
+end
+if exposures > 0 or ARGV[8] ~= '' then
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then
+    redis.call('EXPIRE', KEYS[2], ARGV[1])
+  end
+end
+redis.call('SET', KEYS[4], ARGV[10], 'NX')
+return 1
+"""
+
+
 class RedisCounterStore(BaseCounterStore):
     """Counters in Redis, through the raw client of a django-redis cache.
 
@@ -266,13 +360,21 @@ class RedisCounterStore(BaseCounterStore):
 
     def __init__(self, alias: str | None = None) -> None:
         self.alias = alias
-        #: The registered counting script per client (EVALSHA, loaded once).
-        self._scripts: dict[int, Any] = {}
+        #: The registered scripts per client and source (EVALSHA, loaded once).
+        self._scripts: dict[tuple[int, str], Any] = {}
 
     def _client(self) -> Any:
         from django_redis import get_redis_connection
 
         return get_redis_connection(self.alias or personalize_settings.CACHE_ALIAS)
+
+    def _script(self, client: Any, source: str) -> Any:
+        """The registered script for this client (EVALSHA, loaded once)."""
+        key = (id(client), source)
+        script = self._scripts.get(key)
+        if script is None:
+            script = self._scripts[key] = client.register_script(source)
+        return script
 
     def add(self, day: date, counts: Mapping[str, int]) -> None:
         """HINCRBY every counter in one atomic script (a batch gets all of them or none)."""
@@ -283,10 +385,60 @@ class RedisCounterStore(BaseCounterStore):
         pairs = [item for field, n in counts.items() for item in (field, n)]
         with _unavailable_on_errors():
             client = self._client()
-            script = self._scripts.get(id(client))
-            if script is None:
-                script = self._scripts[id(client)] = client.register_script(_ADD)
-            script(keys=[keys.day(day), keys.days], args=[DAY_TTL, day.isoformat(), *pairs])
+            self._script(client, _ADD)(
+                keys=[keys.day(day), keys.days], args=[DAY_TTL, day.isoformat(), *pairs]
+            )
+
+    def record(self, day: date, counts: Mapping[str, int], visit: VisitRecord | None) -> None:
+        """Counters, first exposures, unique visitors and the epoch in one atomic script."""
+        counts = {field: n for field, n in counts.items() if n}
+        if not counts and visit is None:
+            return
+        keys = _Keys()
+        pairs = [item for field, n in counts.items() for item in (field, n)]
+        exposures = visit.exposures if visit is not None else ()
+        marker = visit.marker if visit is not None and visit.segment_ids else ""
+        visitor_id = visit.visitor_id if visit is not None else ""
+        script_keys = [
+            keys.day(day),
+            keys.days,
+            keys.visitor(visitor_id) if visitor_id else f"{keys.base}v:-",
+            keys.epoch,
+            *(keys.unique(s, day) for s in (visit.segment_ids if marker and visit else ())),
+        ]
+        args = [
+            DAY_TTL,
+            day.isoformat(),
+            VISITOR_STATE_TTL,
+            visit.now if visit is not None else "",
+            UNIQUE_TTL,
+            len(counts),
+            len(exposures),
+            marker,
+            visitor_id,
+            uuid.uuid4().hex,
+            *pairs,
+            *exposures,
+        ]
+        with _unavailable_on_errors():
+            client = self._client()
+            self._script(client, _RECORD)(keys=script_keys, args=args)
+
+    def epoch(self) -> str | None:
+        """GET of the epoch key."""
+        with _unavailable_on_errors():
+            value = self._client().get(_Keys().epoch)
+        return None if value is None else _text(value)
+
+    def ensure_epoch(self) -> str | None:
+        """SET NX of a new epoch, then GET (one round trip)."""
+        key = _Keys().epoch
+        with _unavailable_on_errors():
+            pipe = self._client().pipeline(transaction=True)
+            pipe.set(key, uuid.uuid4().hex, nx=True)
+            pipe.get(key)
+            _, value = pipe.execute()
+        return None if value is None else _text(value)
 
     def first_time(self, visitor_id: str, field: str, value: str, ttl: int) -> bool:
         """HSETNX and EXPIRE in one round trip."""
@@ -646,7 +798,11 @@ def safely(call: Callable[[], T], default: D) -> T | D:
     try:
         return call()
     except AnalyticsUnavailable as exc:
-        _warn_unavailable(exc)
+        if isinstance(exc.__cause__, CacheUnavailable):
+            # The shared cache's circuit breaker has logged the outage.
+            logger.debug("analytics store unreachable, counting skipped: %s", exc)
+        else:
+            _warn_unavailable(exc)
         return default
 
 
@@ -685,3 +841,6 @@ def reset_counter_store() -> None:
     with _store_lock:
         _store = None
     _warn_unavailable.reset()
+
+
+register_reset(reset_counter_store, frozenset({"CACHES", "PERSONALIZE", "TIME_ZONE"}))
