@@ -89,3 +89,87 @@ def _shared_cache() -> bool:
     """Whether the configured cache is a django-redis cache (shared by every process)."""
     backend = settings.CACHES.get(personalize_settings.CACHE_ALIAS, {}).get("BACKEND", "")
     return bool(backend.startswith("django_redis."))
+
+
+#: What a Redis that holds the only copy of counters must say, per ``CONFIG GET`` parameter.
+REQUIRED_REDIS_CONFIG = {"appendonly": "yes", "maxmemory-policy": "noeviction"}
+
+
+@register(Tags.caches)
+def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn when the package's Redis could stall workers or lose the only copy of counters."""
+    if not _shared_cache():
+        return []
+    options = settings.CACHES[personalize_settings.CACHE_ALIAS].get("OPTIONS", {})
+    messages: list[Any] = []
+    missing = [o for o in ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT") if not options.get(o)]
+    if missing:
+        messages.append(
+            Warning(
+                f"CACHES[{personalize_settings.CACHE_ALIAS!r}] sets no {' or '.join(missing)}: "
+                "a hung Redis holds each web worker until the operating system gives up.",
+                hint="Set OPTIONS = {'SOCKET_CONNECT_TIMEOUT': 0.25, 'SOCKET_TIMEOUT': 0.25} "
+                "(see docs/how-to/production.md).",
+                id="personalize.W004",
+            )
+        )
+    if personalize_settings.ANALYTICS_ENABLED:
+        config = redis_config()
+        for name, wanted in REQUIRED_REDIS_CONFIG.items():
+            value = config.get(name)
+            if value is not None and value != wanted:
+                messages.append(
+                    Warning(
+                        f"The Redis behind CACHES[{personalize_settings.CACHE_ALIAS!r}] runs with "
+                        f"{name} {value}: analytics counters, test assignments and exposures "
+                        "live only there until the flush, and "
+                        + (
+                            "a restart loses them."
+                            if name == "appendonly"
+                            else "eviction drops them."
+                        ),
+                        hint=f"Configure Redis with '{name} {wanted}', or give the package a Redis "
+                        "of its own that has it (PERSONALIZE['CACHE_ALIAS']; see "
+                        "docs/how-to/production.md).",
+                        id="personalize.W005" if name == "appendonly" else "personalize.W006",
+                    )
+                )
+    return messages
+
+
+def redis_config() -> dict[str, str]:
+    """``appendonly`` and ``maxmemory-policy`` of the package's Redis (empty if unreachable).
+
+    ``CONFIG GET`` where allowed; managed services that disable it still answer ``INFO``.
+    """
+    from django_redis import get_redis_connection
+
+    from personalize.cache import CACHE_ERRORS
+
+    try:
+        client = get_redis_connection(personalize_settings.CACHE_ALIAS)
+    except CACHE_ERRORS:
+        return {}
+    config: dict[str, str] = {}
+    try:
+        for name in REQUIRED_REDIS_CONFIG:
+            config.update(_text_dict(client.config_get(name)))
+        return config
+    except CACHE_ERRORS:
+        pass
+    try:
+        info = {**client.info("persistence"), **client.info("memory")}
+    except CACHE_ERRORS:
+        return {}
+    if "aof_enabled" in info:
+        config["appendonly"] = "yes" if str(info["aof_enabled"]) == "1" else "no"
+    if "maxmemory_policy" in info:
+        config["maxmemory-policy"] = str(info["maxmemory_policy"])
+    return config
+
+
+def _text_dict(raw: Any) -> dict[str, str]:
+    def text(value: Any) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    return {text(key): text(value) for key, value in dict(raw).items()}

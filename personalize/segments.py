@@ -292,6 +292,8 @@ class VersionedRegistry(Generic[V]):
         self._warn_interval = warn_interval
         self._last_warning = 0.0
         self._label = label
+        #: A change this process could not announce; announced once the store answers again.
+        self._unannounced = False
 
     def current(self) -> V:
         """The object for this request: one store read, a rebuild only after a change."""
@@ -302,6 +304,9 @@ class VersionedRegistry(Generic[V]):
             version = None
             if self._set is not None:
                 return self._set
+        else:
+            if self._unannounced and self._announce():
+                version = self._store.current()
         cached = self._set
         if cached is not None and cached.version == version:
             return cached
@@ -311,13 +316,29 @@ class VersionedRegistry(Generic[V]):
             return self._set
 
     def invalidate(self) -> None:
-        """Bump the shared version and drop this process's set."""
+        """Bump the shared version and drop this process's set.
+
+        When the store is unreachable, the change is announced by this process's first read
+        that reaches the store again.
+        """
         with self._lock:
             self._set = None
+        self._unannounced = True
+        if not self._announce():
+            logger.error(
+                "%s change not announced to other processes yet: the shared store is "
+                "unreachable; it is announced when the store answers again",
+                self._label,
+            )
+
+    def _announce(self) -> bool:
         try:
             self._store.bump()
         except VersionStoreError as exc:
-            logger.error("%s change not announced to other processes: %s", self._label, exc)
+            logger.debug("%s change still not announced: %s", self._label, exc)
+            return False
+        self._unannounced = False
+        return True
 
     def reset(self) -> None:
         """Drop this process's copy without touching the store (settings changed); the next
@@ -325,6 +346,7 @@ class VersionedRegistry(Generic[V]):
         with self._lock:
             self._set = None
             self._last_warning = 0.0
+            self._unannounced = False
 
     def _warn(self, exc: VersionStoreError) -> None:
         if exc.reported:

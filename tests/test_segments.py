@@ -219,6 +219,38 @@ def test_unreachable_store_keeps_last_set_and_logs(caplog: Any) -> None:
     assert "not announced" in caplog.text
 
 
+class _FlakyStore(MemoryVersionStore):
+    down = False
+
+    def current(self) -> int:
+        if self.down:
+            raise VersionStoreError("connection refused", reported=True)
+        return super().current()
+
+    def bump(self) -> None:
+        if self.down:
+            raise VersionStoreError("connection refused", reported=True)
+        super().bump()
+
+
+def test_a_change_made_while_the_store_is_down_is_announced_when_it_is_back() -> None:
+    records = [SegmentRecord(id=1, slug="m", name="M", condition={"device.type": "mobile"})]
+    store = _FlakyStore()
+    this_process = SegmentRegistry(lambda: records, store)
+    other_process = SegmentRegistry(lambda: list(records), store)
+    assert other_process.current().version == this_process.current().version == 1
+    store.down = True
+    records.append(SegmentRecord(id=2, slug="t", name="T", condition={"device.type": "tablet"}))
+    this_process.invalidate()  # an editor saved a segment during the outage
+    assert store.version == 1
+    assert this_process.current().get("t") is not None  # rebuilt locally at once
+    store.down = False
+    assert this_process.current().version == 2  # the first read that gets through announces it
+    assert other_process.current().get("t") is not None
+    this_process.current()
+    assert store.version == 2  # announced once
+
+
 def test_segment_set_paths_and_reads() -> None:
     records = [
         SegmentRecord(id=1, slug="a", name="A", condition={"user.groups": {"$in": ["x"]}}),

@@ -34,7 +34,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -77,10 +77,16 @@ class FlushResult:
     fields: int = 0
     #: The sum of the counts written.
     counts: int = 0
+    #: When the store lost its data (epoch changed), the time of the last flush before the
+    #: loss: what was counted after it and before the loss is gone. None: nothing was lost.
+    lost_since: datetime | None = None
 
     def __add__(self, other: FlushResult) -> FlushResult:
         return FlushResult(
-            self.batches + other.batches, self.fields + other.fields, self.counts + other.counts
+            self.batches + other.batches,
+            self.fields + other.fields,
+            self.counts + other.counts,
+            self.lost_since or other.lost_since,
         )
 
 
@@ -256,6 +262,42 @@ def _leftovers(store: BaseCounterStore) -> Iterable[str]:
             yield batch_id
 
 
+#: The ``StoreEpoch`` row of the counter store.
+EPOCH_NAME = "analytics"
+
+
+def check_epoch(store: BaseCounterStore) -> datetime | None:
+    """Compare the store's epoch with the one the last flush saw, and record the current one.
+
+    Returns:
+        The time of the last flush before the store lost its data, or None when the epoch is
+        unchanged, seen for the first time, or the store keeps no shared epoch.
+    """
+    from personalize.models import StoreEpoch
+
+    current = store.epoch()
+    if current is None:
+        current = store.ensure_epoch()
+    if current is None:
+        return None
+    previous = StoreEpoch.objects.filter(name=EPOCH_NAME).first()
+    now = timezone.now()
+    if previous is None:
+        StoreEpoch.objects.create(name=EPOCH_NAME, epoch=current, seen_at=now)
+        return None
+    if previous.epoch == current:
+        StoreEpoch.objects.filter(pk=previous.pk).update(seen_at=now)
+        return None
+    logger.error(
+        "the analytics store lost its data after the flush of %s (epoch %s, now %s)",
+        previous.seen_at.isoformat(),
+        previous.epoch,
+        current,
+    )
+    StoreEpoch.objects.filter(pk=previous.pk).update(epoch=current, seen_at=now)
+    return previous.seen_at
+
+
 def flush(store: BaseCounterStore | None = None) -> FlushResult:
     """Move every counter of the store into ``DailyCount`` (see the module docstring).
 
@@ -272,7 +314,7 @@ def flush(store: BaseCounterStore | None = None) -> FlushResult:
     from personalize.models import FlushBatch
 
     store = store or counter_store()
-    result = FlushResult()
+    result = FlushResult(lost_since=check_epoch(store))
     for batch_id in list(_leftovers(store)):
         result += write_batch(store, batch_id)
     for day in store.live_days():

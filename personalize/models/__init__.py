@@ -1,6 +1,13 @@
 """The package's models: segments, visitor profiles, scoring rules and the admin settings."""
 
-from personalize.models.analytics import DailyCount, Experiment, FlushBatch, Funnel, Goal
+from personalize.models.analytics import (
+    DailyCount,
+    Experiment,
+    FlushBatch,
+    Funnel,
+    Goal,
+    StoreEpoch,
+)
 from personalize.models.profiles import Profile
 from personalize.models.scoring import ScoringRule
 from personalize.models.segments import Segment, SegmentQuerySet
@@ -17,4 +24,5 @@ __all__ = [
     "ScoringRule",
     "Segment",
     "SegmentQuerySet",
+    "StoreEpoch",
 ]

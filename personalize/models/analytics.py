@@ -235,3 +235,20 @@ class FlushBatch(models.Model):
 
     def __str__(self) -> str:
         return self.batch_id
+
+
+class StoreEpoch(models.Model):
+    """The counter store's epoch as the last flush saw it.
+
+    The store writes a random epoch with its first counter; a store that lost its data
+    (restarted without persistence, keys evicted) has none or a new one, which the next flush
+    detects and reports instead of flushing nothing in silence.
+    """
+
+    #: Which store: one row per store name.
+    name = models.CharField(max_length=32, unique=True)
+    epoch = models.CharField(max_length=64)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.epoch}"

@@ -7,6 +7,10 @@ Counters are kept in the shared cache (Redis) while pages are served; reports re
 
 It is safe to interrupt and to run twice at once: no counter is lost or counted twice (see
 :mod:`personalize.analytics.flush`). Counters not flushed within 40 days expire.
+
+When the store lost its data since the last flush (Redis restarted without persistence, keys
+evicted), the command still flushes what is there, then fails with "DATA LOST" and a non-zero
+exit, so cron mails it to the operator. The next run is clean again.
 """
 
 from __future__ import annotations
@@ -42,9 +46,19 @@ class Command(BaseCommand):
                 f"The analytics store is unreachable; nothing more was flushed and the counters "
                 f"stay in it for the next run: {exc}"
             ) from exc
-        if options["quiet"] or options["verbosity"] == 0:
-            return
-        self.stdout.write(
+        summary = (
             f"Flushed {_plural(result.batches, 'batch', 'batches')}, "
             f"{_plural(result.fields, 'counter', 'counters')}."
         )
+        if result.lost_since is not None:
+            raise CommandError(
+                f"DATA LOST: the analytics store lost its data after the flush of "
+                f"{result.lost_since.isoformat(timespec='seconds')} (Redis restarted without "
+                f"persistence, or its keys were evicted). Everything counted after that flush "
+                f"and before the loss is gone, with visitors' test assignments, exposures and "
+                f"unique-visitor counts. Run Redis with appendonly yes and maxmemory-policy "
+                f"noeviction (see docs/how-to/production.md). {summary}"
+            )
+        if options["quiet"] or options["verbosity"] == 0:
+            return
+        self.stdout.write(summary)
