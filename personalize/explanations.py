@@ -95,14 +95,47 @@ def why(visitor: Any, segment_ids: Iterable[int]) -> list[dict[str, Any]]:
         if name is None:
             continue
         rules = [
-            {
-                "summary": rule["summary"],
-                "values": [
-                    (attribute_label(path), format_value(value))
-                    for path, value in rule["attributes"].items()
-                ],
-            }
+            {"summary": rule["summary"], "values": rule_values(rule)}
             for rule in segment_set.reasons(segment_id, attributes)
         ]
         reasons.append({"segment": name, "rules": rules})
     return reasons
+
+
+def rule_values(rule: dict[str, Any]) -> list[tuple[str, str]]:
+    """A rule's ``attributes`` (path to the visitor's value) in words: ``(label, text)``."""
+    return [
+        (attribute_label(path), format_value(value)) for path, value in rule["attributes"].items()
+    ]
+
+
+def matched_explanation(visitor: Any) -> list[dict[str, Any]]:
+    """What a visitor may be told about their segments: only those they are in, and why.
+
+    Per matched segment, the rules that held, in words, with the visitor's own values. Segments
+    the visitor is not in and rules that did not hold stay out: they would tell anyone how to
+    get into a segment. Editors see everything through ``Visitor.explain()``.
+
+    Args:
+        visitor: a :class:`~personalize.visitor.Visitor`.
+
+    Returns:
+        ``[{"slug", "name", "matched": True, "match", "rules": [{"summary", "matched": True,
+        "attributes": {path: value}, "values": [(label, text)]}]}]``, like
+        ``Visitor.explain()`` restricted to matches, with ``values`` from :func:`rule_values`.
+    """
+    attributes = visitor.attributes
+    segment_set = visitor.segment_set
+    return [
+        {
+            "slug": segment.slug,
+            "name": segment.name,
+            "matched": True,
+            "match": segment.match,
+            "rules": [
+                {**rule, "values": rule_values(rule)}
+                for rule in segment_set.reasons(segment.id, attributes)
+            ],
+        }
+        for segment in visitor.matches
+    ]

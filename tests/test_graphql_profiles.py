@@ -219,10 +219,9 @@ def test_explanation_shows_the_visitors_values(
         e["slug"]: (e["matched"], [(r["matched"], r["attributes"]) for r in e["rules"]])
         for e in explanation
     }
-    assert found == {
-        "engaged": (True, [(True, {"visitor.score": 30.0})]),
-        "ready": (False, [(False, {"visitor.stage": "interest"})]),
-    }
+    # Only the segments the visitor is in: "ready" and its rule stay editor-only.
+    assert found == {"engaged": (True, [(True, {"visitor.score": 30.0})])}
+    assert explanation[0]["rules"][0]["values"] == [["your engagement score", "30"]]
 
 
 def test_preference_puts_the_visitor_in_a_segment(client: Any, segment_factory: Any) -> None:

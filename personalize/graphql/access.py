@@ -31,6 +31,14 @@ def has_frontend_key(request: HttpRequest) -> bool:
     return any(matches)
 
 
+def is_editor(request: HttpRequest) -> bool:
+    """Whether the requester may use Wagtail's admin (staff and editors)."""
+    user = getattr(request, "user", None)
+    return bool(
+        user is not None and user.is_authenticated and user.has_perm("wagtailadmin.access_admin")
+    )
+
+
 def _text(value: Any) -> str | None:
     return value[:_MAX_TEXT] if isinstance(value, str) and value else None
 

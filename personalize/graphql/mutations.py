@@ -17,7 +17,7 @@ from wagtail.models import Page
 
 from personalize.consent import dump_consent_cookie
 from personalize.graphql.access import visitor_for
-from personalize.graphql.query import VisitorInput, viewable
+from personalize.graphql.query import VisitorInput, page_pk, viewable
 from personalize.identity import dump_visitor_id
 from personalize.tracking import (
     EVENT_NAME,
@@ -108,8 +108,10 @@ def _token(visitor: Visitor, relayed: bool) -> str | None:
 def _live_page(page_id: str, request: HttpRequest) -> Any:
     """The live page with this id the requester may view, or None."""
     try:
-        pk = int(page_id)
-    except (TypeError, ValueError):
+        pk = page_pk(page_id)
+    except GraphQLError:
+        return None
+    if pk is None:
         return None
     page = Page.objects.live().filter(pk=pk).specific().first()
     return page if page is not None and viewable(page, request) else None

@@ -146,17 +146,34 @@ class PageView:
         return value
 
 
+#: Primary keys beyond this fit no database's integer column: no page has them.
+_MAX_PK = 2**63 - 1
+
+
+def page_pk(page_id: Any) -> int | None:
+    """A page id argument as a primary key, or None when no page can have it.
+
+    Raises:
+        GraphQLError: an id that is not a number.
+    """
+    try:
+        pk = int(page_id)
+    except (TypeError, ValueError):
+        raise GraphQLError(f"Invalid page id {str(page_id)[:100]!r}: expected a number.") from None
+    return pk if 0 < pk <= _MAX_PK else None
+
+
 def _find_page(
     request: Any, path: str | None, page_id: str | None, site: str | None, live: bool = True
 ) -> Any:
     pages = (Page.objects.live() if live else Page.objects.all()).specific()
     if page_id is not None:
-        try:
-            return pages.filter(pk=int(page_id)).first()
-        except (TypeError, ValueError):
-            raise GraphQLError(f"Invalid page id {page_id!r}: expected a number.") from None
+        pk = page_pk(page_id)
+        return pages.filter(pk=pk).first() if pk is not None else None
     if path is None:
         raise GraphQLError("Give a page path or id.")
+    if "\x00" in str(path) + str(site or ""):
+        return None  # no page or site has one; databases refuse it in a query
     found = Site.objects.filter(hostname=site).first() if site else None
     found = found or Site.find_for_request(request)
     if found is None:
@@ -171,10 +188,26 @@ def viewable(page: Any, request: Any) -> bool:
     return all(r.accept_request(request) for r in page.get_view_restrictions())
 
 
-def _require_editor(request: Any, page: Any, argument: str) -> None:
+def _may_edit(request: Any, page: Any) -> bool:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not page.permissions_for_user(user).can_edit():
+    return bool(
+        page is not None
+        and user is not None
+        and user.is_authenticated
+        and page.permissions_for_user(user).can_edit()
+    )
+
+
+def _require_editor(request: Any, page: Any, argument: str) -> None:
+    if not _may_edit(request, page):
         raise GraphQLError(f"{argument} needs a logged-in user who may edit this page.")
+
+
+#: The one answer to ``draft`` for anyone who may not edit the page, whether it exists or not,
+#: so that drafts cannot be used to discover unpublished paths.
+DRAFT_REFUSED = (
+    "draft needs a logged-in user who may edit this page (or there is no page at this path or id)."
+)
 
 
 def _preview_visitor(request: Any, page: Any, slug: str) -> Visitor:
@@ -234,10 +267,11 @@ class Query(graphene.ObjectType):
     ) -> PageView | None:
         request = info.context
         page = _find_page(request, path, id, site, live=not draft)
+        if draft and not _may_edit(request, page):
+            raise GraphQLError(DRAFT_REFUSED)
         if page is None or not viewable(page, request):
             return None
         if draft:
-            _require_editor(request, page, "draft")
             page = page.get_latest_revision_as_object()
         if preview_segment is not None:
             chosen = _preview_visitor(request, page, preview_segment)

@@ -10,6 +10,8 @@ import graphene
 from django.core.serializers.json import DjangoJSONEncoder
 
 from personalize.blocks import GatedBlock, PersonalizedBlock
+from personalize.explanations import matched_explanation
+from personalize.graphql.access import is_editor
 
 
 class JSONString(graphene.JSONString):
@@ -206,13 +208,14 @@ class VisitorProfileType(graphene.ObjectType):
 
 
 class VisitorType(graphene.ObjectType):
-    """What the site knows about the visitor, and why each segment matched or not."""
+    """What the site knows about the visitor, and why they are in their segments."""
 
     segments = graphene.List(graphene.NonNull(SegmentType), required=True)
     attributes = JSONString(required=True)
     explanation = JSONString(
         required=True,
-        description="Per live segment: matched or not; per rule, the visitor's values it read.",
+        description="Why the visitor is in each of their segments: the rules that held, with "
+        "the visitor's values. Editors: every live segment, matched or not, and all its rules.",
     )
     consent = graphene.List(
         graphene.NonNull(graphene.String),
@@ -235,7 +238,9 @@ class VisitorType(graphene.ObjectType):
         return root.attributes
 
     def resolve_explanation(root: Any, info: Any) -> Any:
-        return root.explain()
+        if is_editor(info.context):
+            return root.explain()
+        return matched_explanation(root)
 
     def resolve_consent(root: Any, info: Any) -> list[str]:
         return list(root.consent.purposes)
