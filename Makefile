@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LTS_VENV ?= .venv-wagtail7
 LTS_STAMP := $(LTS_VENV)/.installed
 
-.PHONY: demo test test-lts install lint benchmark clean
+.PHONY: demo test test-lts install lint benchmark load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Fault and load runs under gunicorn (needs PostgreSQL on 127.0.0.1:5432 and redis-server).
+load: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,load]"
+	$(BIN)/python -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) $(LTS_VENV) demo.sqlite3 var .pytest_cache .mypy_cache .ruff_cache

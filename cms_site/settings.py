@@ -4,6 +4,7 @@ to PostgreSQL and Redis."""
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -54,6 +55,11 @@ MIDDLEWARE = [
     "cms_site.home.middleware.DemoCdnMiddleware",
     "personalize.middleware.PersonalizeMiddleware",
 ]
+
+# With DEBUG off (gunicorn, the load suite) WhiteNoise serves the collected static files
+# (`manage.py collectstatic` first); with DEBUG on, Django's static view does (cms_site/urls.py).
+if not DEBUG and find_spec("whitenoise") is not None:
+    MIDDLEWARE.insert(0, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "cms_site.urls"
 
@@ -173,5 +179,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"personalize": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "personalize": {"handlers": ["console"], "level": "INFO"},
+        # Every 500 with its traceback, also with DEBUG off (Django's default only mails admins).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
