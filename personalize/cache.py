@@ -75,15 +75,18 @@ class CircuitBreaker:
     Args:
         backoff: seconds without calls after a failure (read on every failure when callable).
         clock: monotonic seconds; tests inject one.
+        label: what is called, for log lines.
     """
 
     def __init__(
         self,
         backoff: float | Callable[[], float],
         clock: Callable[[], float] = time.monotonic,
+        label: str = "shared cache",
     ) -> None:
         self._backoff = backoff
         self.clock = clock
+        self.label = label
         self._lock = threading.Lock()
         #: Until when calls are skipped (None: the circuit is closed).
         self.open_until: float | None = None
@@ -130,14 +133,14 @@ class CircuitBreaker:
                 self.skipped = 0
         if first:
             logger.warning(
-                "shared cache unreachable (%s: %s); serving defaults and local state, "
-                "retrying every %.3g s",
+                "%s unreachable (%s: %s); serving defaults and local state, retrying every %.3g s",
+                self.label,
                 type(exc).__name__,
                 exc,
                 self.backoff,
             )
         else:
-            logger.debug("shared cache still unreachable: %s", exc)
+            logger.debug("%s still unreachable: %s", self.label, exc)
 
     def _succeeded(self) -> None:
         if self.opened_at is None:
@@ -150,7 +153,7 @@ class CircuitBreaker:
             self.open_until = self.opened_at = None
             self.skipped = 0
         logger.warning(
-            "shared cache reachable again after %.1f s (%d calls skipped)", outage, skipped
+            "%s reachable again after %.1f s (%d calls skipped)", self.label, outage, skipped
         )
 
     @contextmanager

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from personalize.conf import personalize_settings
 from personalize.profiles import profile_store_class
+from personalize.ratelimit import rate_limits
 
 
 @register(Tags.compatibility)
@@ -22,6 +23,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         personalize_settings.trusted_networks  # noqa: B018  (parses and validates)
         personalize_settings.user_fields  # noqa: B018
         personalize_settings.consent_mode  # noqa: B018
+        personalize_settings.geo_headers  # noqa: B018
+        rate_limits()
         profile_store_class()
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="personalize.E001")]
@@ -34,14 +37,25 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="personalize.E003",
             )
         )
+    if personalize_settings.TRUSTED_PROXIES and personalize_settings.GEO_HEADERS is None:
+        messages.append(
+            Warning(
+                "TRUSTED_PROXIES is set but GEO_HEADERS is not: no CDN's geolocation headers "
+                "(CF-IPCountry, CloudFront-Viewer-Country, ...) are read.",
+                hint="Set PERSONALIZE['GEO_HEADERS'] to the CDN in front of the site "
+                "('cloudflare', 'cloudfront', 'vercel', 'appengine' or a dict of header names), "
+                "or to [] when none adds them (see docs/how-to/geo.md).",
+                id="personalize.W007",
+            )
+        )
     path = personalize_settings.GEOIP_PATH
     provider = personalize_settings.GEO_PROVIDER
     if provider.endswith("GeoIP2Provider"):
         if not path:
             messages.append(
                 Warning(
-                    "No GeoIP2 database configured: geo attributes come only from trusted CDN "
-                    "headers and are unknown otherwise.",
+                    "No GeoIP2 database configured: geo attributes come only from the CDN "
+                    "headers named in GEO_HEADERS and are unknown otherwise.",
                     hint="Download a GeoLite2/GeoIP2 City .mmdb file and set "
                     "PERSONALIZE['GEOIP_PATH'] to its path (see docs/how-to/geo.md).",
                     id="personalize.W001",
@@ -87,8 +101,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 def _shared_cache() -> bool:
     """Whether the configured cache is a django-redis cache (shared by every process)."""
+    from django.utils.module_loading import import_string
+    from django_redis.cache import RedisCache
+
     backend = settings.CACHES.get(personalize_settings.CACHE_ALIAS, {}).get("BACKEND", "")
-    return bool(backend.startswith("django_redis."))
+    try:
+        backend_class = import_string(backend)
+    except ImportError:
+        return False
+    return isinstance(backend_class, type) and issubclass(backend_class, RedisCache)
 
 
 #: What a Redis that holds the only copy of counters must say, per ``CONFIG GET`` parameter.

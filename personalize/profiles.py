@@ -146,7 +146,7 @@ class DatabaseProfileStore(BaseProfileStore):
         try:
             cache.guarded(lambda: shared.delete_many(names))
         except cache.CacheUnavailable:
-            logger.info("profile cache unreachable, %d copies expire on their own", len(names))
+            logger.debug("profile cache unreachable, %d copies expire on their own", len(names))
 
     @staticmethod
     def _lookup(key: ProfileKey) -> dict[str, Any]:

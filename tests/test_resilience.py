@@ -478,3 +478,84 @@ def test_check_reads_persistence_and_eviction_from_redis(
     config = checks.redis_config()
     assert config["appendonly"] in ("yes", "no")
     assert config["maxmemory-policy"]
+
+
+# --- the site's own caches behind a breaker ------------------------------------------------------
+
+
+def _breaker_cache(location: str, **options: Any) -> Any:
+    from personalize.cache_backend import CircuitBreakerRedisCache
+
+    return CircuitBreakerRedisCache(
+        location,
+        {
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "CIRCUIT_BREAKER_SECONDS": 3.0,
+                **options,
+            }
+        },
+    )
+
+
+def test_breaker_cache_turns_an_outage_into_misses_without_calling_again(caplog: Any) -> None:
+    site_cache = _breaker_cache("redis://127.0.0.1:1/0", IGNORE_EXCEPTIONS=True)
+    caplog.set_level(logging.WARNING, logger="personalize.cache")
+    assert site_cache.get("wagtail_site_root_paths") is None
+    assert site_cache.get("wagtail_site_root_paths", "fallback") == "fallback"
+    site_cache.set("k", 1)
+    assert site_cache.get_many(["a", "b"]) == {}
+    assert site_cache.breaker.skipped == 3
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        "cache 'redis://127.0.0.1:1/0' unreachable"
+    ]
+
+
+def test_breaker_cache_without_ignore_exceptions_raises_a_connection_error() -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    site_cache = _breaker_cache("redis://127.0.0.1:1/0")
+    with pytest.raises(RedisConnectionError, match="refused"):
+        site_cache.get("k")
+    with pytest.raises(RedisConnectionError, match="circuit open"):
+        site_cache.get("k")
+
+
+def test_breaker_cache_waits_for_a_hung_redis_once_per_window(hung_redis: dict[str, int]) -> None:
+    from django.conf import settings
+
+    location = settings.CACHES["shared"]["LOCATION"]
+    site_cache = _breaker_cache(location, IGNORE_EXCEPTIONS=True)
+    for _ in range(20):
+        assert site_cache.get("wagtail_site_root_paths") is None
+    assert hung_redis["connections"] == 1
+    assert site_cache.breaker.skipped == 19
+
+
+@pytest.mark.redis
+def test_breaker_cache_works_as_django_redis(redis_url: str) -> None:
+    from django_redis import get_redis_connection  # noqa: F401  (the raw client stays reachable)
+
+    site_cache = _breaker_cache(redis_url, IGNORE_EXCEPTIONS=True)
+    site_cache.key_prefix = f"test-bc-{uuid.uuid4().hex[:8]}"
+    site_cache.set("a", {"x": 1}, 30)
+    assert site_cache.get("a") == {"x": 1}
+    assert site_cache.get_many(["a", "missing"]) == {"a": {"x": 1}}
+    assert site_cache.incr("n", 1) if site_cache.add("n", 1) else True
+    assert site_cache.client.get_client(write=False).ping() is True
+    site_cache.delete_many(["a", "n"])
+    assert site_cache.get("a") is None
+
+
+def test_checks_know_the_breaker_backend_is_redis(settings: Any) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "personalize.cache_backend.CircuitBreakerRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
+    assert [m.id for m in check_redis()] == ["personalize.W004"]
+    assert isinstance(counter_store(), RedisCounterStore)
