@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.models import Page
 
-from cms_site.home.management.commands.seed_demo import ANALYTICS_HEADING, PHONES, key
+from cms_site.home.demo_loader import key
 from cms_site.home.models import ContentPage, HomePage, ProductPage
 from personalize.analytics.experiments import experiments_changed
 from personalize.analytics.goals import goals_changed
@@ -33,6 +33,9 @@ pytestmark = pytest.mark.django_db
 
 JACKET = "/shop/alpine-shell-jacket/"
 SKINS = "/shop/touring-skins/"
+#: The home page's phones variant and the try-it page's analytics section (demo_content/pages/).
+PHONES = "Phones: call us"
+ANALYTICS_HEADING = "Analytics and A/B tests"
 BLOCK_KEY = key("home/welcome")
 PHONES_KEY = key(f"home/welcome/{PHONES}")
 #: The phones variant's weights (control first) and holdout, as seeded.
