@@ -18,6 +18,8 @@ _EXCEPTION = re.compile(
     r"^[A-Za-z_][\w.]*(Error|Exception|Timeout|Interrupted|Unavailable)\w*(:|$)"
 )
 _NUMBERS = re.compile(r"\d+")
+#: Lines of a traceback that say nothing on their own (its frames are indented).
+_FRAGMENTS = ("Traceback (most recent call last)", "^", "During handling", "The above exception")
 
 
 @dataclass
@@ -78,7 +80,10 @@ def read_error_log(path: Path, log: ServerLog) -> None:
             if _EXCEPTION.match(line):
                 exception = line
             continue
-        if line.strip():
+        if _EXCEPTION.match(line):
+            # The end of a traceback logged by something else than django.request.
+            log.other[_NUMBERS.sub("N", f"traceback: {line}")[:160]] += 1
+        elif line.strip() and not line[0].isspace() and not line.startswith(_FRAGMENTS):
             log.other[_NUMBERS.sub("N", line.strip())[:160]] += 1
     if in_error:
         _finish(exception, log)

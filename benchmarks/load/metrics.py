@@ -22,6 +22,9 @@ class FlushRun:
     exit_code: int
     stdout: str
     stderr: str
+    #: when it ran, on the recorder's clock (the cron flush only)
+    start: float | None = None
+    end: float | None = None
 
 
 @dataclass
@@ -97,13 +100,29 @@ def first_count_after(result: ScenarioResult) -> float | None:
     return float("inf")
 
 
+def _during_cron_flush(result: ScenarioResult, probe: Probe) -> bool:
+    cron = result.cron_flush
+    if cron is None or cron.start is None or cron.end is None:
+        return False
+    return probe.start <= cron.end and probe.end >= cron.start
+
+
+def usable_probes(result: ScenarioResult) -> list[Probe]:
+    """Probes that were delivered and did not overlap the cron flush.
+
+    The flush moves the live counters out of Redis, so a probe reading them across that moment
+    sees them drop and cannot tell whether it was counted.
+    """
+    return [p for p in result.probes if p.counted is not None and not _during_cron_flush(result, p)]
+
+
 def all_counting_after(result: ScenarioResult) -> float | None:
     """Seconds from recovery until every probe is counted (the end of the first counted probe
     after the last one that was not); ``inf`` when the last probe was not counted."""
     recovered = result.fault.recovered_at
     if recovered is None:
         return None
-    probes = [p for p in result.probes if p.start >= recovered and p.counted is not None]
+    probes = [p for p in usable_probes(result) if p.start >= recovered]
     if not probes:
         return float("inf")
     missed = [index for index, probe in enumerate(probes) if not probe.counted]
@@ -119,9 +138,7 @@ def probes_in_window(result: ScenarioResult) -> tuple[int, int]:
     window = result.fault.window
     if window is None:
         return (0, 0)
-    inside = [
-        p for p in result.probes if window[0] <= p.start <= window[1] and p.counted is not None
-    ]
+    inside = [p for p in usable_probes(result) if window[0] <= p.start <= window[1]]
     return (sum(1 for p in inside if p.counted), len(inside))
 
 

@@ -136,6 +136,8 @@ def details(result: ScenarioResult) -> str:
     for sample in metrics.measured(result):
         kinds[sample.kind] = kinds.get(sample.kind, 0) + 1
     counted, probed = metrics.probes_in_window(result)
+    usable = metrics.usable_probes(result)
+    usable_counted = sum(1 for p in usable if p.counted)
     lines = [
         f"### {result.scenario.name}: {result.scenario.title}",
         "",
@@ -147,8 +149,9 @@ def details(result: ScenarioResult) -> str:
         + ", ".join(f"{code}: {n:,}" for code, n in sorted(server.statuses.items()))
         + f"; {server.internal_errors} `Internal Server Error` tracebacks; "
         f"{server.worker_timeouts} worker timeouts; {server.workers_booted} workers booted",
-        f"- probes during the fault counted: {counted} of {probed}; all probes: "
-        f"{sum(1 for p in result.probes if p.counted)} of {len(result.probes)} counted",
+        f"- probes during the fault counted: {counted} of {probed}; all probes: {usable_counted} "
+        f"of {len(usable)} counted ({len(result.probes) - len(usable)} left out: not answered "
+        "200, or overlapping the cron flush)",
         "- impressions sent per visitor class: "
         + ", ".join(f"{v} {n:,}" for v, n in sorted(recorder.expected_by_visitor.items())),
         "- per page, sent / stored: "

@@ -57,10 +57,10 @@ async def _cron_flush(config: RunConfig, env: dict[str, str], recorder: Recorder
     delay = config.cron_flush_at - recorder.now()
     if delay > 0:
         await asyncio.sleep(delay)
-    recorder.mark("cron flush started")
+    start = recorder.mark("cron flush started")
     done = await asyncio.to_thread(app_server.manage, config, env, "personalize_flush_analytics")
-    recorder.mark(f"cron flush done (exit {done.returncode})")
-    return FlushRun(done.returncode, done.stdout, done.stderr)
+    end = recorder.mark(f"cron flush done (exit {done.returncode})")
+    return FlushRun(done.returncode, done.stdout, done.stderr, start, end)
 
 
 async def _measure(
