@@ -159,6 +159,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # with e.g. `curl -H "CF-IPCountry: AT" http://127.0.0.1:8000/`.
 PERSONALIZE = {
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
+    # Geo from Cloudflare's CF-IPCountry, which DemoCdnMiddleware simulates; a proxy in front of
+    # a real site strips every CDN header it does not set itself (docs/how-to/geo.md).
+    "GEO_HEADERS": "cloudflare",
     "GEOIP_PATH": os.environ.get("GEOIP_PATH") or None,
     "USER_FIELDS": ["first_name"],
     "DEBUG_VIEW": True,

@@ -67,6 +67,14 @@ DEFAULTS: dict[str, Any] = {
     "ATTRIBUTION_WINDOW_DAYS": 7,
     "OPTIMIZE_REFRESH_SECONDS": 300,
     "SKIP_PATHS": [],
+    "RATE_LIMITS": {
+        "mint": "60/m",
+        "events": "120/m",
+        "consent": "20/m",
+        "preferences": "30/m",
+        "graphql": "300/m",
+    },
+    "GEO_HEADERS": None,
 }
 
 
@@ -116,6 +124,16 @@ class PersonalizeSettings:
                 f"PERSONALIZE['TRUSTED_PROXIES'] must be a list of IP addresses or CIDR "
                 f"networks such as '10.0.0.0/8': {exc}"
             ) from exc
+
+    @cached_property
+    def geo_headers(self) -> tuple[Any, ...]:
+        """``GEO_HEADERS`` parsed: the geolocation headers trusted proxies vouch for."""
+        from personalize.signals.geo import parse_geo_headers
+
+        try:
+            return parse_geo_headers(self.GEO_HEADERS)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"PERSONALIZE['GEO_HEADERS']: {exc}.") from exc
 
     @cached_property
     def geo_provider(self) -> Any:

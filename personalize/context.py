@@ -150,7 +150,11 @@ def build_context(
         return _context_from_signals(request, signals, now, include_groups, memory)
     headers = request.headers
     geo = resolve_geo(
-        headers, request.META.get("REMOTE_ADDR"), conf.trusted_networks, conf.geo_provider
+        headers,
+        request.META.get("REMOTE_ADDR"),
+        conf.trusted_networks,
+        conf.geo_provider,
+        conf.geo_headers,
     )
     zone = pick_timezone(
         geo.get("timezone"), request.COOKIES.get(conf.TIMEZONE_COOKIE), settings.TIME_ZONE

@@ -18,6 +18,9 @@ EVENT_TAG_LIMIT = 20
 #: Longest event target and tag.
 EVENT_VALUE_LENGTH = 100
 
+#: Why text with a NUL character is refused (PostgreSQL cannot store it in text or JSON).
+NUL_MESSAGE = "Text may not contain NUL characters (\\u0000)."
+
 #: ``choice`` values of the consent form's buttons.
 CHOICE_ALL = "all"
 CHOICE_NECESSARY = "necessary"
@@ -99,6 +102,10 @@ def clean_event(payload: Mapping[str, Any], tags: list[Any] | None = None) -> di
         EventError: with a message for the script's developer.
     """
     name = payload.get("name")
+    if _holds_nul(name) or _holds_nul(payload.get("target")) or _holds_nul(payload.get("tags")):
+        raise EventError(NUL_MESSAGE)
+    if tags is not None and _holds_nul(tags):
+        raise EventError(NUL_MESSAGE)
     if not isinstance(name, str) or not EVENT_NAME.match(name):
         raise EventError(
             "'name' must be 1 to 64 letters, digits, '_', '.', ':' or '-', "
@@ -120,3 +127,12 @@ def clean_event(payload: Mapping[str, Any], tags: list[Any] | None = None) -> di
         if not isinstance(tag, str) or not tag.strip() or len(tag) > EVENT_VALUE_LENGTH:
             raise EventError(f"Each tag must be a string of 1 to {EVENT_VALUE_LENGTH} characters.")
     return {"name": name, "target": target, "tags": [tag.strip() for tag in raw_tags]}
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a posted value (a string, or a list of them) contains a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(isinstance(item, str) and "\x00" in item for item in value)
+    return False

@@ -99,15 +99,16 @@ class PersonalizeMiddleware:
     @staticmethod
     def _write_cookies(request: HttpRequest, visitor: Visitor, response: HttpResponse) -> None:
         """Apply what the request changed about the browser's memory of the visitor."""
+        cookie = None if visitor.forget_browser else visitor.outgoing_cookie()
         if visitor.forget_browser:
             forget_browser(response)
-        elif visitor.pending_visitor_id is not None:
-            set_visitor_cookie(request, response, visitor.pending_visitor_id)
+        elif cookie is not None:
+            set_visitor_cookie(request, response, cookie)
         if visitor.forget_consent:
             response.delete_cookie(personalize_settings.CONSENT_COOKIE, samesite="Lax")
         elif visitor.pending_consent is not None:
             set_consent_cookie(request, response, *visitor.pending_consent)
-        if visitor.forget_browser or visitor.pending_visitor_id or visitor.pending_consent:
+        if visitor.forget_browser or cookie is not None or visitor.pending_consent:
             patch_cache_control(response, private=True, no_store=True)
 
     def _store_attribution(

@@ -11,6 +11,7 @@ knows (the signals and the matched segments) is ``None`` in an export made by ke
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -195,8 +196,15 @@ def _profile_document(profile: StoredProfile) -> dict[str, Any]:
     }
 
 
-def analytics_state(visitor_id: str | None) -> dict[str, Any]:
+def analytics_state(
+    visitor_id: str | None, carried: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """What analytics remembers about a visitor id: exposures, goals reached, test assignments.
+
+    Args:
+        visitor_id: the visitor id.
+        carried: what the visitor cookie carries and the store does not hold yet (a new
+            visitor's first request, see :mod:`personalize.analytics.visitor_state`).
 
     Returns:
         ``{"seen": [{"page", "block", "variant", "alternative", "segment", "at"}], "goals":
@@ -209,7 +217,7 @@ def analytics_state(visitor_id: str | None) -> dict[str, Any]:
     if not visitor_id:
         return state
     store = counter_store()
-    fields = safely(lambda: store.visitor_fields(visitor_id), {})
+    fields = {**(carried or {}), **safely(lambda: store.visitor_fields(visitor_id), {})}
     for field, value in sorted(fields.items()):
         kind, _, rest = field.partition("|")
         parts = rest.split("|")
@@ -264,18 +272,26 @@ def export_for_request(request: HttpRequest) -> dict[str, Any]:
         segments and why) and ``analytics`` (exposures, goals and test assignments remembered
         for this browser's visitor id).
     """
-    from personalize.identity import read_visitor_id
+    from personalize.identity import read_visitor_cookie
     from personalize.visitor import visitor_of
 
     visitor = visitor_of(request)
-    browser_id = read_visitor_id(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
+    cookie = read_visitor_cookie(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
     return _document(
         consent=_consent_document(visitor.consent),
         profiles=stored_profiles(request),
         signals=request_signals(visitor.attributes),
         segments=matched_segments(visitor.explain()),
-        analytics=analytics_state(browser_id),
+        analytics=browser_analytics(cookie),
     )
+
+
+def browser_analytics(cookie: Any) -> dict[str, Any]:
+    """:func:`analytics_state` of a visitor cookie (a :class:`~personalize.identity.VisitorCookie`
+    or None), with what it carries."""
+    if cookie is None:
+        return analytics_state(None)
+    return analytics_state(cookie.visitor_id, cookie.carried)
 
 
 def export_for_key(key: ProfileKey) -> dict[str, Any]:

@@ -30,10 +30,10 @@ from personalize import tracking
 from personalize.conf import personalize_settings
 from personalize.consent import OPTIONAL_PURPOSES, PERSONALIZATION
 from personalize.forms import EraseForm
-from personalize.identity import read_visitor_id
+from personalize.identity import read_visitor_cookie
 from personalize.models.settings import BANNER_DEFAULTS
 from personalize.privacy import (
-    analytics_state,
+    browser_analytics,
     export_for_request,
     matched_segments,
     profile_summary,
@@ -42,7 +42,7 @@ from personalize.privacy import (
     timestamp,
 )
 from personalize.scoring_config import current_config
-from personalize.views import json_response, see_other, wants_json
+from personalize.views import answers_store_errors, json_response, see_other, wants_json
 from personalize.visitor import visitor_of
 
 #: The message shown after erasure.
@@ -181,8 +181,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
         ],
         "may_edit_preferences": consent.allows(PERSONALIZATION),
         "segments": _segments(visitor.explain()),
-        "analytics": analytics_state(
-            read_visitor_id(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
+        "analytics": browser_analytics(
+            read_visitor_cookie(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
         ),
         "privacy_url": reverse("personalize:privacy"),
         "notices": _notices(request),
@@ -207,6 +207,7 @@ def privacy_export(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @csrf_protect
+@answers_store_errors
 def privacy_erase(request: HttpRequest) -> HttpResponse:
     """Erase everything stored about the visitor (``personalize:privacy_erase``).
 

@@ -3,6 +3,12 @@
 ``personalize.track(request, name, **props)`` is the public entry point; the middleware tracks
 page views, and receivers track Wagtail form submissions and document downloads. Nothing is
 written for a visitor who has not allowed personalization, for bots, or in previews.
+
+A visitor id minted in the current request gets no profile row for a page view: the browser
+may keep no cookies at all. The page view rides in the visitor cookie
+(:meth:`~personalize.visitor.Visitor.first_visit`) and is scored into the profile when the
+browser sends the cookie back. Events that earn points, and stated preferences, are stored at
+once.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from personalize.consent import (
 )
 from personalize.profiles import ProfileKey, ProfileStoreError, profile_store
 from personalize.rules.scoring import Event, ProfileState, apply_event, needs_write
-from personalize.scoring_config import current_config
+from personalize.scoring_config import ScoringConfig, current_config
 
 if TYPE_CHECKING:
     from personalize.visitor import Visitor
@@ -113,12 +119,17 @@ def track(
 
     Returns:
         True when the event was recorded: scored into the profile (consent to personalization)
-        and/or counted for goals, conversions and funnels (consent to analytics). False without
-        either consent, for bots, in previews, for an invalid event name, or when the profile
-        could not be written (logged).
+        and/or counted for goals, conversions and funnels (consent to analytics); a page view of
+        a visitor id minted in this request is scored once the browser sends the id back. False
+        without either consent, for bots, in previews, for an invalid event name, a target with a
+        NUL character, or when the profile could not be written (logged).
     """
     if not isinstance(name, str) or not EVENT_NAME.match(name):
         logger.debug("event not tracked: invalid name %r", name)
+        return False
+    if target is not None and "\x00" in str(target):
+        # PostgreSQL stores no NUL character in text or JSON.
+        logger.debug("event not tracked: NUL character in the target")
         return False
     visitor = visitor or visitor_of(request)
     personalization = visitor.consent.allows(PERSONALIZATION)
@@ -128,7 +139,9 @@ def track(
     if visitor.context.attributes["device"].get("type") == "bot":
         return False
     event = page_event(page, name) if page is not None else Event(name=name)
-    extra = tuple(t.lower()[:100] for t in tags if isinstance(t, str) and t)[:_TAG_LIMIT]
+    extra = tuple(t.lower()[:100] for t in tags if isinstance(t, str) and t and "\x00" not in t)[
+        :_TAG_LIMIT
+    ]
     event = replace(
         event,
         target=None if target is None else str(target)[:100],
@@ -142,19 +155,33 @@ def track(
         on_event(visitor, event)
         recorded = True
     if personalization:
-        recorded = _score(visitor, event) or recorded
+        # A view of a page with nothing added can be replayed from the page alone.
+        replayable = name == "page_view" and page is not None and not extra and target is None
+        recorded = _score(visitor, event, replayable=replayable) or recorded
     return recorded
 
 
-def _score(visitor: Visitor, event: Event) -> bool:
-    """Apply the event to the visitor's profile (with consent to personalization)."""
+def _score(visitor: Visitor, event: Event, *, replayable: bool = False) -> bool:
+    """Apply the event to the visitor's profile (with consent to personalization).
+
+    For a visitor id minted in this request, the first page view that the page alone
+    describes (``replayable``) rides in the visitor cookie instead; any other event is stored
+    only when it earns points or interests.
+    """
     key = visitor.profile_key
     if key is None:
         return False
     config = current_config()
     now = time.time()
-    current = visitor.profile or ProfileState()
     attributes = visitor.context.attributes if config.attribute_rules else {}
+    if key.user_id is None and visitor.minted:
+        if replayable and visitor.first_page is None:
+            visitor.first_page = event.page_id
+            return True
+        if not _earns_points(event, config, attributes, now):
+            # Nothing worth a profile row before the browser proves it keeps the id.
+            return True
+    current = visitor.profile or ProfileState()
     if visitor.profile is not None and not needs_write(
         current,
         event,
@@ -164,11 +191,12 @@ def _score(visitor: Visitor, event: Event) -> bool:
         attributes=attributes,
     ):
         return True
+    first = visitor.first_visit()
     try:
         profile_store().update(
             key,
             lambda state: apply_event(
-                state,
+                _seeded(state, first, config, attributes),
                 event,
                 config.rules,
                 attributes,
@@ -182,6 +210,77 @@ def _score(visitor: Visitor, event: Event) -> bool:
         return False
     visitor.refresh()
     return True
+
+
+def _earns_points(event: Event, config: ScoringConfig, attributes: Any, now: float) -> bool:
+    """Whether the event alone changes a new profile beyond a bare visit (points or interests)."""
+    trial = apply_event(
+        ProfileState(), event, config.rules, attributes, now, half_life_days=config.half_life_days
+    )
+    return any(trial.total_points.values()) or bool(trial.interests)
+
+
+def _seeded(
+    state: ProfileState,
+    first: tuple[float, int | None] | None,
+    config: ScoringConfig,
+    attributes: Any,
+) -> ProfileState:
+    """The profile with the visitor's first visit applied, when it was never stored.
+
+    Args:
+        state: the stored profile (empty when it is being created).
+        first: when the request that minted the visitor id happened and the page it showed.
+        config: the scoring configuration.
+        attributes: the visitor's attributes, for attribute rules.
+    """
+    if first is None or state.first_seen is not None:
+        return state
+    at, page_id = first
+    page = None
+    if page_id is not None:
+        from wagtail.models import Page
+
+        page = Page.objects.filter(pk=page_id).first()
+    if page is None:
+        # The visit itself, without a page to score.
+        return apply_event(
+            state,
+            Event(name="page_view"),
+            (),
+            {},
+            at,
+            half_life_days=config.half_life_days,
+            visit_timeout=personalize_settings.ATTRIBUTION_TIMEOUT,
+        )
+    return apply_event(
+        state,
+        page_event(page),
+        config.rules,
+        attributes,
+        at,
+        half_life_days=config.half_life_days,
+        visit_timeout=personalize_settings.ATTRIBUTION_TIMEOUT,
+    )
+
+
+def store_first_visit(visitor: Visitor, visitor_id: str) -> None:
+    """Store the first visit the returned visitor cookie carries, when ``visitor_id`` has no
+    profile yet (at login, so that the visit merges into the account's profile)."""
+    first = visitor.first_visit()
+    cookie = visitor.cookie
+    if first is None or cookie is None or cookie.visitor_id != visitor_id or visitor.minted:
+        return
+    key = ProfileKey(visitor_id=visitor_id)
+    store = profile_store()
+    if store.load(key) is not None:
+        return
+    config = current_config()
+    attributes = visitor.context.attributes if config.attribute_rules else {}
+    try:
+        store.update(key, lambda state: _seeded(state, first, config, attributes))
+    except (DatabaseError, ProfileStoreError):
+        logger.exception("first visit not stored: the profile could not be written")
 
 
 def record_consent(key: ProfileKey, purposes: Iterable[str], at: float) -> ProfileState:
@@ -207,7 +306,7 @@ def set_preference(
     """
     if not isinstance(key, str) or not PREFERENCE_KEY.match(key):
         return False
-    if value is not None and (not isinstance(value, str) or not value.strip()):
+    if value is not None and (not isinstance(value, str) or not value.strip() or "\x00" in value):
         return False
     visitor = visitor or visitor_of(request)
     if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
@@ -226,8 +325,13 @@ def set_preference(
         return False
     now = time.time()
     text = None if value is None else value.strip()[:PREFERENCE_VALUE_LENGTH]
+    first = visitor.first_visit()
+    config = current_config() if first is not None else None
+    attributes = visitor.context.attributes if config is not None and config.attribute_rules else {}
 
     def change(state: ProfileState) -> ProfileState:
+        if config is not None:
+            state = _seeded(state, first, config, attributes)
         prefs, stamps = dict(state.prefs), dict(state.prefs_at)
         if text is None:
             prefs.pop(key, None)
@@ -269,17 +373,19 @@ def change_consent(
     had_personalization = visitor.consent.allows(PERSONALIZATION)
     user_key = visitor.user_key()
     anonymous_id = visitor.visitor_id
-    visitor.pending_consent = (ordered, now)
     if PERSONALIZATION not in granted:
         if anonymous_id is not None:
             profile_store().erase(ProfileKey(visitor_id=anonymous_id))
         if user_key is not None and had_personalization:
             profile_store().update(user_key, lambda s: replace(ProfileState(), merges=s.merges))
-        visitor.forget_browser = True
     if ANALYTICS not in granted and anonymous_id is not None:
         forget_analytics(anonymous_id)
     if user_key is not None:
         record_consent(user_key, granted, now)
+    # Only once the store has done its part: a choice that failed to apply changes no cookie.
+    visitor.pending_consent = (ordered, now)
+    if PERSONALIZATION not in granted:
+        visitor.forget_browser = True
     visitor.refresh()
     return visitor.consent
 

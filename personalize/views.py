@@ -2,15 +2,22 @@
 
 Every endpoint works as a plain HTML form post (CSRF protected, redirecting with ``303 See
 Other``) and answers JSON to scripts that ``Accept: application/json``. Bad input gets a 400 with
-a reason, never a server error.
+a reason, never a server error; a profile store that cannot be written gets a 503. Answers never
+carry exception text: every message is one of the package's own. Each post counts against the
+client's rate limit (:mod:`personalize.ratelimit`); over it, the answer is a 429 with
+``Retry-After``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import (
     Http404,
     HttpRequest,
@@ -30,10 +37,16 @@ from personalize import tracking
 from personalize.conf import personalize_settings
 from personalize.consent import PERSONALIZATION
 from personalize.forms import ConsentForm, EventError, PreferenceForm, clean_event
+from personalize.profiles import ProfileStoreError
+from personalize.ratelimit import MESSAGE, retry_after, too_many_requests
 from personalize.visitor import Visitor, visitor_of
+
+logger = logging.getLogger(__name__)
 
 #: Largest event body accepted from a script (bytes).
 EVENT_BODY_LIMIT = 4096
+#: The answer when the profile store cannot be written (nothing about why).
+UNAVAILABLE_MESSAGE = "This could not be saved right now. Please try again later."
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -71,6 +84,46 @@ def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
+def rate_limited(request: HttpRequest, name: str, **json_body: Any) -> HttpResponse | None:
+    """A 429 when the client is over the limit ``name``, else None (the request is counted).
+
+    Args:
+        request: the request.
+        name: the limit (``RATE_LIMITS``).
+        json_body: fields of a JSON answer (sent whatever the client accepts), else JSON only
+            for clients that ask for it.
+    """
+    seconds = retry_after(request, name)
+    if seconds is None:
+        return None
+    if json_body:
+        return too_many_requests(seconds, json=True, body={**json_body, "error": MESSAGE})
+    json = wants_json(request) or request.content_type == "application/json"
+    return too_many_requests(seconds, json=json)
+
+
+def answers_store_errors(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Answer a profile store that cannot be written with a generic 503 (the error is logged)."""
+
+    @wraps(view)
+    def answered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except (DatabaseError, ProfileStoreError):
+            logger.exception("%s: the profile store could not be written", view.__name__)
+            if wants_json(request) or request.content_type == "application/json":
+                return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
+            response = HttpResponse(
+                UNAVAILABLE_MESSAGE, status=503, content_type="text/plain; charset=utf-8"
+            )
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+
+    return answered
+
+
 def _form_errors(form: Any) -> str:
     return " ".join(
         f"{field}: {error}" for field, errors in form.errors.items() for error in errors
@@ -89,8 +142,11 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
     """
     try:
         payload = json.loads(request.body or b"null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BodyError(f"The body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise BodyError("The body is nested too deeply.") from None
+    except (UnicodeDecodeError, ValueError):
+        # The parser's own message is not repeated: answers never carry exception text.
+        raise BodyError("The body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise BodyError('The body must be a JSON object such as {"name": "video_play"}.')
     return payload
@@ -109,6 +165,7 @@ def form_data(request: HttpRequest) -> Any:
 
 @require_POST
 @csrf_protect
+@answers_store_errors
 def consent(request: HttpRequest) -> HttpResponse:
     """Record the visitor's consent choice (``personalize:consent``).
 
@@ -117,6 +174,8 @@ def consent(request: HttpRequest) -> HttpResponse:
     the same fields as a JSON object. Redirects to ``next``; answers ``{"consent": [...],
     "gpc": bool}`` to a client that accepts JSON.
     """
+    if (limited := rate_limited(request, "consent")) is not None:
+        return limited
     try:
         form = ConsentForm(form_data(request))
     except BodyError as exc:
@@ -136,6 +195,7 @@ def _too_large() -> JsonResponse:
 
 @require_POST
 @csrf_protect
+@answers_store_errors
 def events(request: HttpRequest) -> HttpResponse:
     """Record an event a script reports (``personalize:events``).
 
@@ -145,6 +205,8 @@ def events(request: HttpRequest) -> HttpResponse:
     send. Answers ``{"tracked": bool}``: false without consent to personalization, for bots
     and in previews. Bodies over 4 KB get a 413, invalid events a 400 with an ``error``.
     """
+    if (limited := rate_limited(request, "events", tracked=False)) is not None:
+        return limited
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -166,6 +228,7 @@ def events(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @csrf_protect
+@answers_store_errors
 def preference(request: HttpRequest) -> HttpResponse:
     """Set or remove a stated preference (``personalize:preference``).
 
@@ -176,6 +239,8 @@ def preference(request: HttpRequest) -> HttpResponse:
     save" — which grants that purpose (keeping any other purpose already granted) first.
     Answers ``{"stored": bool, "key", "value", "consent": bool}`` to a client that accepts JSON.
     """
+    if (limited := rate_limited(request, "preferences")) is not None:
+        return limited
     try:
         form = PreferenceForm(form_data(request))
     except BodyError as exc:

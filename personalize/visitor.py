@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -12,8 +14,9 @@ from django.http import HttpRequest
 from personalize.conf import personalize_settings
 from personalize.consent import ANALYTICS, PERSONALIZATION, ConsentState, resolve_consent
 from personalize.context import FrontendSignals, VisitorContext, build_context
-from personalize.identity import read_visitor_id
+from personalize.identity import VisitorCookie, read_visitor_cookie
 from personalize.profiles import ProfileKey, new_visitor_id, profile_store
+from personalize.ratelimit import retry_after
 from personalize.registry import current_segments
 from personalize.rules.scoring import ProfileState, empty_visitor_attributes, profile_attributes
 from personalize.scoring_config import current_config
@@ -60,6 +63,16 @@ class Visitor:
         self.used = False
         #: A visitor id minted in this request, for the middleware to set as a cookie.
         self.pending_visitor_id: str | None = None
+        #: The id :meth:`ensure_visitor_id` minted in this request, and when.
+        self._minted: tuple[str, float] | None = None
+        #: Whether the mint rate limit refused this client an id (None: not asked yet).
+        self._mint_refused: bool | None = None
+        #: The page viewed in the request that minted the id (scored once a profile is stored).
+        self.first_page: int | None = None
+        #: A new visitor's analytics state, carried in their cookie until the browser returns it.
+        self.carried: dict[str, str] = {}
+        #: Set once what the returned cookie carried is stored: the cookie is written again.
+        self.rewrite_cookie = False
         #: A consent choice ``(purposes, time)`` the middleware must write to the cookie.
         self.pending_consent: tuple[tuple[str, ...], float] | None = None
         #: Set when the browser must forget the visitor id and attribution (logout, erase).
@@ -122,16 +135,66 @@ class Visitor:
             return self.pending_visitor_id
         if not self._may_identify():
             return None
+        cookie = self.cookie
+        return cookie.visitor_id if cookie is not None else None
+
+    @cached_property
+    def cookie(self) -> VisitorCookie | None:
+        """The genuine visitor cookie the browser (or a front end) sent, whatever the consent."""
         if self._signals is not None:
-            return read_visitor_id(self._signals.visitor_token)
-        return read_visitor_id(self._request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
+            return read_visitor_cookie(self._signals.visitor_token)
+        return read_visitor_cookie(self._request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
 
     def ensure_visitor_id(self) -> str | None:
         """The visitor id, minting one (and its cookie) when consent allows and there is none."""
-        if self.visitor_id is None and self._may_identify():
+        if self.visitor_id is None and self._may_identify() and self._may_mint():
             self.pending_visitor_id = new_visitor_id()
+            self._minted = (self.pending_visitor_id, time.time())
             self.__dict__["visitor_id"] = self.pending_visitor_id
         return self.visitor_id
+
+    def _may_mint(self) -> bool:
+        """Whether the client is under ``RATE_LIMITS["mint"]`` (asked once per request).
+
+        A front end relaying its visitors (headless) mints for all of them and is not limited.
+        """
+        if self._signals is not None:
+            return True
+        if self._mint_refused is None:
+            self._mint_refused = retry_after(self._request, "mint") is not None
+        return not self._mint_refused
+
+    @property
+    def minted(self) -> bool:
+        """Whether the visitor id was minted in this request.
+
+        The browser has not sent it back yet, so it may keep no cookies at all: no profile row
+        and no per-visitor cache keys are stored under it (see :mod:`personalize.identity`).
+        """
+        return self._minted is not None and self.pending_visitor_id == self._minted[0]
+
+    def first_visit(self) -> tuple[float, int | None] | None:
+        """When the request that minted the visitor id happened, and the page it showed.
+
+        Known in that request, and later from the visitor cookie; None otherwise.
+        """
+        if self._minted is not None and self.minted:
+            return self._minted[1], self.first_page
+        cookie = self.cookie
+        if cookie is None or cookie.minted_at is None or cookie.visitor_id != self.visitor_id:
+            return None
+        return cookie.minted_at, cookie.first_page
+
+    def outgoing_cookie(self) -> VisitorCookie | None:
+        """The visitor cookie the response must set, or None to leave the browser's as it is."""
+        if self.pending_visitor_id is not None:
+            if self._minted is not None and self.minted:
+                at = self._minted[1]
+                return VisitorCookie(self.pending_visitor_id, at, self.first_page, self.carried)
+            return VisitorCookie(self.pending_visitor_id)
+        if self.rewrite_cookie and self.cookie is not None:
+            return replace(self.cookie, carried={})
+        return None
 
     def user_key(self) -> ProfileKey | None:
         """The logged-in user's profile key (whatever the consent), or None."""
@@ -152,7 +215,10 @@ class Visitor:
     def profile(self) -> ProfileState | None:
         """The stored profile (with consent to personalization), or None."""
         key = self.profile_key
-        return None if key is None else profile_store().load(key)
+        if key is None or (key.user_id is None and self.minted):
+            # An id minted in this request has no profile: nothing to look up or to cache.
+            return None
+        return profile_store().load(key)
 
     def profile_attributes(self) -> dict[str, Any]:
         """The ``visitor.*`` attributes (decayed to now)."""

@@ -206,6 +206,7 @@ def test_consent_needs_a_csrf_token() -> None:
 def test_withdrawing_consent_erases_the_anonymous_profile(client: Client, home: HomePage) -> None:
     client.post("/personalize/consent/", {"choice": "all"})
     client.get("/")
+    client.get("/")
     assert Profile.objects.count() == 1
     response = client.post("/personalize/consent/", {"choice": "necessary", "next": "/"})
     assert Profile.objects.count() == 0
@@ -226,13 +227,17 @@ def test_page_view_before_consent_stores_nothing(client: Client, home: HomePage)
     assert "timezone.js" not in response.content.decode()
 
 
-def test_page_view_after_consent_creates_a_profile(client: Client, home: HomePage) -> None:
+def test_page_views_after_consent_create_a_profile(client: Client, home: HomePage) -> None:
     client.post("/personalize/consent/", {"choice": "all", "next": "/"})
     response = client.get("/", {"utm_source": "newsletter", "utm_medium": "email"})
     assert response.status_code == 200
     assert response.cookies["pz_vid"]["httponly"] is True
     assert "pz_attr" in response.cookies
     assert 'src="/static/personalize/timezone.js"' in response.content.decode()
+    # A new id stores nothing until the browser sends it back.
+    assert Profile.objects.count() == 0
+    assert profile_cache_keys() == []
+    client.get("/")
     profile = Profile.objects.get()
     assert profile.visitor_id.hex == visitor_id_of(client)
     assert profile.user_id is None
@@ -259,6 +264,7 @@ def test_gpc_without_a_choice_stores_nothing_even_in_opt_out_mode(
     # Without the signal, opt-out mode does store: the test above is not vacuous.
     response = client.get("/")
     assert "pz_vid" in response.cookies
+    client.get("/")
     assert Profile.objects.count() == 1
 
 

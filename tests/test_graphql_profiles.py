@@ -264,7 +264,12 @@ def test_page_view_from_a_front_end(client: Any) -> None:
     result = _data(_post(client, TRACK, variables, headers=KEY))["trackEvent"]
     assert (result["tracked"], result["error"]) == (True, None)
     relayed["visitorToken"] = result["visitorToken"]
-    assert _visitor(client, relayed, headers=KEY)["profile"]["score"] == 5.0
+    # A new id: nothing is stored until the front end relays the token back; the token carries
+    # the first page view, which is scored then.
+    assert _visitor(client, relayed, headers=KEY)["profile"] is None
+    again = _data(_post(client, TRACK, {**variables, "v": relayed}, headers=KEY))["trackEvent"]
+    assert again["tracked"] is True
+    assert _visitor(client, relayed, headers=KEY)["profile"]["score"] == 10.0
 
 
 @pytest.mark.parametrize(

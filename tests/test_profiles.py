@@ -123,6 +123,7 @@ def test_event_rule_and_stage(client: Any, demo: None, rf: Any) -> None:
 def test_a_new_visit_starts_after_thirty_minutes(client: Any, demo: None) -> None:
     consent(client, "personalization")
     client.get("/")
+    client.get("/")  # the browser sent the new id back: the profile is stored
     row = Profile.objects.get()
     state = ProfileState.from_json(row.data)
     past = state.last_seen - 31 * 60
@@ -264,6 +265,7 @@ def test_login_merges_the_anonymous_profile(client: Any, demo: None) -> None:
     )
     consent(client, "personalization")
     client.get("/guides/layering-for-ski-touring/")
+    client.get("/")  # the browser sent the new id back: the profile is stored
     anonymous = Profile.objects.get(user__isnull=True)
     assert login(client, "customer", "customer-demo").status_code == 302
     assert not Profile.objects.filter(pk=anonymous.pk).exists()
@@ -287,11 +289,15 @@ def test_login_merges_the_anonymous_profile(client: Any, demo: None) -> None:
 def test_login_without_user_profile_links_the_anonymous_one(client: Any, demo: None) -> None:
     consent(client, "personalization")
     client.get("/")
-    anonymous = Profile.objects.get()
+    # A new id: nothing is stored until the browser sends it back, as the login does; the
+    # first visit its cookie carries becomes the profile the account takes over.
+    assert Profile.objects.count() == 0
     login(client, "customer", "customer-demo")
-    anonymous.refresh_from_db()
+    anonymous = Profile.objects.get()
     assert anonymous.user == User.objects.get(username="customer")
-    assert ProfileState.from_json(anonymous.data).merges[0]["action"] == "linked"
+    state = ProfileState.from_json(anonymous.data)
+    assert state.visits == 1
+    assert state.merges[0]["action"] == "linked"
     # Logged in, the user's profile is the one that grows.
     client.get("/guides/")
     assert Profile.objects.count() == 1
@@ -305,11 +311,14 @@ def test_logout_forgets_the_browser(client: Any, demo: None) -> None:
     for name in ("pz_vid", "pz_attr"):
         assert response.cookies[name].value == ""
         assert response.cookies[name]["max-age"] == 0
-    # The next anonymous visitor starts afresh: a new id, a new empty profile.
+    # The next anonymous visitor starts afresh: a new id, and no profile until it comes back.
     after = client.get("/guides/")
-    # One visit: this page view, in a new profile — nothing of the account's.
-    assert after.wsgi_request.visitor.attributes["visitor"]["visits"] == 1
+    assert after.wsgi_request.visitor.attributes["visitor"]["visits"] is None
     new_id = read_visitor_id(after.cookies["pz_vid"].value)
+    assert not Profile.objects.filter(visitor_id=new_id).exists()
+    again = client.get("/")
+    # One visit: these two page views, in a new profile — nothing of the account's.
+    assert again.wsgi_request.visitor.attributes["visitor"]["visits"] == 1
     row = Profile.objects.get(visitor_id=new_id)
     assert row.user_id is None
     assert ProfileState.from_json(row.data).visits == 1

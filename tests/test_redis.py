@@ -120,7 +120,8 @@ def test_profiles_are_cached_in_redis_and_erased_from_it(
 
     client = _consenting_client()
     client.get("/")
-    client.get("/guides/")
+    client.get("/guides/")  # the new id came back: the profile is stored
+    client.get("/journal/")  # and read through Redis
     redis = caches["shared"]
     assert len(redis.keys("*:profile:*")) == 1
     assert Profile.objects.count() == 1

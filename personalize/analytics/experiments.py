@@ -123,7 +123,7 @@ def assign(visitor: Any, variant: Any) -> Assignment | None:
         # Assigned like everyone, so the page a visitor sees does not depend on consent, but
         # not counted.
         return _assigned(visitor_id, key, variant, alternatives, state, counted=False)
-    return _assigned(visitor_id, key, variant, alternatives, state, counted=True)
+    return _assigned(visitor_id, key, variant, alternatives, state, counted=True, visitor=visitor)
 
 
 def _weights(variant: Any, alternatives: list[Any]) -> list[float]:
@@ -138,11 +138,12 @@ def _assigned(
     state: ExperimentState,
     *,
     counted: bool,
+    visitor: Any = None,
 ) -> Assignment:
     holdout = min(max(int(variant.get("holdout") or 0), 0), 50) / 100
     arms = len(alternatives) + 1
     if state.auto_optimize and counted:
-        return _sticky(visitor_id, key, state, arms, holdout)
+        return _sticky(visitor, visitor_id, key, state, arms, holdout)
     chosen = choose(bucket(visitor_id, key), _weights(variant, alternatives), holdout)
     if chosen is None:
         return Assignment(0, holdout=True, counted=counted)
@@ -150,14 +151,16 @@ def _assigned(
 
 
 def _sticky(
-    visitor_id: str, key: str, state: ExperimentState, arms: int, holdout: float
+    visitor: Any, visitor_id: str, key: str, state: ExperimentState, arms: int, holdout: float
 ) -> Assignment:
-    """Thompson-sampled weights; the visitor's first assignment is kept."""
-    from personalize.analytics.store import VISITOR_STATE_TTL, counter_store, safely
+    """Thompson-sampled weights; the visitor's first assignment is kept (in the store, or in
+    the cookie of a visitor id minted in this request)."""
+    from personalize.analytics.store import safely
+    from personalize.analytics.visitor_state import visitor_state
 
-    store = counter_store()
+    kept = visitor_state(visitor)
     field = f"a|{key}"
-    known = safely(lambda: store.visitor_fields(visitor_id).get(field), None)
+    known = None if kept is None else safely(lambda: kept.fields().get(field), None)
     if known is not None:
         if known == "h":
             return Assignment(0, holdout=True, counted=True)
@@ -166,7 +169,8 @@ def _sticky(
     weights = optimized_weights(state, arms)
     chosen = choose(bucket(visitor_id, key), weights, holdout)
     value = "h" if chosen is None else str(chosen)
-    safely(lambda: store.set_visitor_field(visitor_id, field, value, VISITOR_STATE_TTL), None)
+    if kept is not None:
+        safely(lambda: kept.set(field, value), None)
     if chosen is None:
         return Assignment(0, holdout=True, counted=True)
     return Assignment(chosen, counted=True)

@@ -13,7 +13,8 @@ writes, in one round trip to the counter store (:mod:`personalize.analytics.stor
 
 The visitor's hash remembers the first completion of each goal (``goal|<goal>`` → Unix time),
 the conversions counted (``conv|<goal>|<dims>`` → 1) and the funnel steps counted
-(``funnel|<funnel>|<step>`` → Unix time). An unreachable store only logs (see
+(``funnel|<funnel>|<step>`` → Unix time); for a visitor id minted in this request, their cookie
+does (:mod:`personalize.analytics.visitor_state`). An unreachable store only logs (see
 :func:`~personalize.analytics.store.safely`).
 
 The enabled goals and the funnels are loaded once per process into a :class:`GoalSet` and
@@ -175,6 +176,7 @@ def on_event(visitor: Any, event: Event, *, now: float | None = None) -> list[in
         return []
     from personalize.analytics.pending import count
     from personalize.analytics.store import counter_store, safely
+    from personalize.analytics.visitor_state import visitor_state
 
     store = counter_store()
     moment = time.time() if now is None else now
@@ -183,13 +185,10 @@ def on_event(visitor: Any, event: Event, *, now: float | None = None) -> list[in
     for goal in reached:
         for segment in segments:
             _bump(counts, f"goal|{goal.id}|{segment}")
-    visitor_id = getattr(visitor, "visitor_id", None)
-    if visitor_id:
+    state = visitor_state(visitor, store)
+    if state is not None:
         # Counters decided before an outage are still written below when the add gets through.
-        safely(
-            lambda: _count_visitor(store, visitor_id, goals, reached, segments, moment, counts),
-            None,
-        )
+        safely(lambda: _count_visitor(state, goals, reached, segments, moment, counts), None)
     day = datetime.fromtimestamp(moment, UTC).date()
     count(day, counts, store=store)
     return [goal.id for goal in reached]
@@ -230,8 +229,7 @@ def _exposures(fields: Mapping[str, str], now: float, window: float) -> list[str
 
 
 def _count_visitor(
-    store: Any,
-    visitor_id: str,
+    state: Any,
     goals: GoalSet,
     reached: list[GoalRecord],
     segments: list[str],
@@ -240,17 +238,15 @@ def _count_visitor(
 ) -> None:
     """Add the visitor's conversions and funnel steps to ``counts``, remembering them."""
     window = personalize_settings.ATTRIBUTION_WINDOW_DAYS * 86400
-    from personalize.analytics.store import VISITOR_STATE_TTL as ttl
-
     stamp = str(int(now))
     # One read; fields already set need no write (a repeated goal costs one round trip).
-    fields = store.visitor_fields(visitor_id)
+    fields = state.fields()
     exposures = _exposures(fields, now, window)
 
     def first(name: str, value: str) -> bool:
         if name in fields:
             return False
-        created = bool(store.first_time(visitor_id, name, value, ttl))
+        created = bool(state.first(name, value))
         if created:
             fields[name] = value
         return created

@@ -5,7 +5,9 @@ is ready the middleware hands them to :func:`record_request`, which writes every
 request in one round trip to the counter store. Bots, previews and "view as segment" are never
 counted. Without consent to analytics only anonymous aggregates are counted; with it, the
 visitor's first exposure to each variant and alternative is remembered (for conversions within
-the attribution window) and counted as an exposed visitor.
+the attribution window) and counted as an exposed visitor. For a visitor id minted in this
+request the exposures are remembered in the visitor cookie (see
+:mod:`personalize.analytics.visitor_state`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from personalize.conf import personalize_settings
-from personalize.consent import ANALYTICS
 from personalize.rules.bucketing import fnv1a32
 
 logger = logging.getLogger(__name__)
@@ -72,15 +73,23 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
         return
     from personalize.analytics.pending import count
     from personalize.analytics.store import VisitRecord
+    from personalize.analytics.visitor_state import visitor_state
 
     day = datetime.now(UTC).date()
+    now = str(int(datetime.now(UTC).timestamp()))
     counts: dict[str, int] = {}
     for (page, block, variant, alternative, segment), _counted in noted.items():
         field = f"imp|{page}|{block}|{variant}|{alternative}|{segment}"
         counts[field] = counts.get(field, 0) + 1
-    visitor_id = visitor.visitor_id if visitor.consent.allows(ANALYTICS) else None
+    state = visitor_state(visitor)
     visit = None
-    if visitor_id:
+    if state is not None and not state.kept:
+        # A new id: every exposure is its first; the cookie remembers them.
+        for dims in _exposures(noted):
+            if state.first(f"seen|{dims}", now):
+                counts[f"exp|{dims}"] = counts.get(f"exp|{dims}", 0) + 1
+    elif state is not None:
+        visitor_id = state.visitor_id
         segment_ids = tuple(sorted(segment.id for segment in matched or ()))
         # Unique visitors per segment: once a day per visitor and set of segments matched.
         marker = (
@@ -90,7 +99,7 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
         )
         visit = VisitRecord(
             visitor_id=visitor_id,
-            now=str(int(datetime.now(UTC).timestamp())),
+            now=now,
             exposures=_exposures(noted),
             marker=marker,
             segment_ids=segment_ids,

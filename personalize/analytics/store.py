@@ -5,7 +5,9 @@ Counting happens while pages are served, so it has to be cheap and must never br
 * the counters of one UTC day live in one hash, ``"<prefix>:an:<YYYY-MM-DD>"`` (``<prefix>`` is
   ``PERSONALIZE["CACHE_KEY_PREFIX"]``); a request adds all of its counters in one round trip;
 * a consenting visitor's analytics state (first exposures, conversions, assignments) lives in
-  the hash ``"<prefix>:an:v:<visitor_id>"``, which expires after the attribution window;
+  the hash ``"<prefix>:an:v:<visitor_id>"``, which expires after the attribution window (for a
+  visitor id minted in the current request, in the visitor cookie until the browser returns it:
+  :mod:`personalize.analytics.visitor_state`);
 * unique visitors per segment and day are HyperLogLogs, ``"<prefix>:an:hll:<segment>:<day>"``;
 * small shared values (optimizer weights) live under ``"<prefix>:an:s:<key>"``.
 
@@ -96,6 +98,11 @@ class BaseCounterStore:
     def visitor_fields(self, visitor_id: str) -> dict[str, str]:
         """All fields of the visitor's analytics hash (empty when there is none)."""
         raise NotImplementedError
+
+    def remember_fields(self, visitor_id: str, fields: Mapping[str, str], ttl: int) -> None:
+        """Set each of ``fields`` that is not set yet (nothing is counted); refresh the TTL."""
+        for field, value in fields.items():
+            self.first_time(visitor_id, field, value, ttl)
 
     def set_visitor_field(self, visitor_id: str, field: str, value: str, ttl: int) -> None:
         """Set ``field`` of the visitor's hash to ``value`` and refresh the TTL."""
@@ -462,6 +469,18 @@ class RedisCounterStore(BaseCounterStore):
             pipe.expire(key, ttl)
             results = pipe.execute()
         return {field for field, created in zip(fields, results, strict=False) if created}
+
+    def remember_fields(self, visitor_id: str, fields: Mapping[str, str], ttl: int) -> None:
+        """HSETNX of every field and one EXPIRE, in one round trip."""
+        if not fields:
+            return
+        key = _Keys().visitor(visitor_id)
+        with _unavailable_on_errors():
+            pipe = self._client().pipeline(transaction=True)
+            for field, value in fields.items():
+                pipe.hsetnx(key, field, value)
+            pipe.expire(key, ttl)
+            pipe.execute()
 
     def visitor_fields(self, visitor_id: str) -> dict[str, str]:
         """HGETALL of the visitor's hash."""

@@ -102,7 +102,7 @@ def _token(visitor: Visitor, relayed: bool) -> str | None:
     if not relayed or visitor.forget_browser:
         return None
     visitor_id = visitor.visitor_id
-    return dump_visitor_id(visitor_id) if visitor_id else None
+    return dump_visitor_id(visitor.outgoing_cookie() or visitor_id) if visitor_id else None
 
 
 def _live_page(page_id: str, request: HttpRequest) -> Any:

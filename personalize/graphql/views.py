@@ -43,6 +43,7 @@ from personalize.graphql.limits import (
     holds_nul,
     query_limits_rule,
 )
+from personalize.ratelimit import graphql_rate_limited
 
 
 @lru_cache(maxsize=256)
@@ -182,6 +183,12 @@ class PersonalizeGraphQLView(GraphQLView):
         self.validation_passes = validation_passes(query_limits(), self.introspection)
         #: graphene-django's own validation (mutations) runs every rule at once.
         self.validation_rules = (*self.validation_passes[0], *self.validation_passes[1])
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Count the client against ``RATE_LIMITS["graphql"]`` first (front-end servers with a
+        valid key are not counted: they call for many visitors)."""
+        limited = None if has_frontend_key(request) else graphql_rate_limited(request)
+        return limited if limited is not None else super().dispatch(request, *args, **kwargs)
 
     def parse_body(self, request: Any) -> Any:
         """graphene-django's body parsing, with 400s for bodies it lets through as 500s."""

@@ -18,10 +18,14 @@ Every value is ``None`` when unknown. Header values are hostile input: each is
 validated, and anything that does not fit its field becomes ``None``.
 
 CDN headers are believed only when the direct peer is a trusted proxy, because
-anyone can send ``CF-IPCountry`` to an application that is reachable directly.
-Otherwise the client address (see :mod:`personalize.signals.network`) is looked
-up with a provider from :mod:`personalize.signals.geoip`. A result comes from a
-single source: a CDN country is never combined with a GeoIP city.
+anyone can send ``CF-IPCountry`` to an application that is reachable directly,
+and only the headers of the CDNs the site names (``PERSONALIZE["GEO_HEADERS"]``,
+see :func:`parse_geo_headers`): a proxy on the same host is trusted, and it
+passes on whatever geo headers a client sent unless it strips them, so the
+headers of a CDN the site does not use are never believed. Otherwise the client
+address (see :mod:`personalize.signals.network`) is looked up with a provider
+from :mod:`personalize.signals.geoip`. A result comes from a single source: a
+CDN country is never combined with a GeoIP city.
 """
 
 from __future__ import annotations
@@ -40,14 +44,17 @@ from personalize.signals.clock import valid_timezone
 from personalize.signals.network import IPNetwork, client_ip, is_trusted
 
 __all__ = [
+    "CDN_HEADERS",
     "CONTINENTS",
     "EMPTY_GEO",
     "GEO_KEYS",
+    "CdnHeaders",
     "GeoDict",
     "GeoLookup",
     "continent_for",
     "geo_from_headers",
     "normalize_geo",
+    "parse_geo_headers",
     "resolve_geo",
 ]
 
@@ -199,44 +206,107 @@ def _text(value: object) -> str | None:
 
 
 @dataclass(frozen=True)
-class _CdnHeaders:
-    """Lower-case names of one CDN's geolocation headers."""
+class CdnHeaders:
+    """Lower-case names of one CDN's (or one proxy's) geolocation headers."""
 
     country: str
-    region: str
-    city: str
+    region: str | None = None
+    city: str | None = None
     timezone: str | None = None
     continent: str | None = None
 
 
-#: Checked in this order; the first CDN that reports a valid country wins.
-_CDNS: tuple[_CdnHeaders, ...] = (
-    _CdnHeaders(
-        country="cloudfront-viewer-country",
-        region="cloudfront-viewer-country-region",
-        city="cloudfront-viewer-city",
-        timezone="cloudfront-viewer-time-zone",
-    ),
-    _CdnHeaders(
-        country="cf-ipcountry",
-        region="cf-region-code",
-        city="cf-ipcity",
-        timezone="cf-timezone",
-        continent="cf-ipcontinent",
-    ),
-    _CdnHeaders(
-        country="x-vercel-ip-country",
-        region="x-vercel-ip-country-region",
-        city="x-vercel-ip-city",
-        timezone="x-vercel-ip-timezone",
-        continent="x-vercel-ip-continent",
-    ),
-    _CdnHeaders(
-        country="x-appengine-country",
-        region="x-appengine-region",
-        city="x-appengine-city",
-    ),
+#: The CDNs known by name, in the order :func:`geo_from_headers` checks them by default.
+CDN_HEADERS: Mapping[str, CdnHeaders] = MappingProxyType(
+    {
+        "cloudfront": CdnHeaders(
+            country="cloudfront-viewer-country",
+            region="cloudfront-viewer-country-region",
+            city="cloudfront-viewer-city",
+            timezone="cloudfront-viewer-time-zone",
+        ),
+        "cloudflare": CdnHeaders(
+            country="cf-ipcountry",
+            region="cf-region-code",
+            city="cf-ipcity",
+            timezone="cf-timezone",
+            continent="cf-ipcontinent",
+        ),
+        "vercel": CdnHeaders(
+            country="x-vercel-ip-country",
+            region="x-vercel-ip-country-region",
+            city="x-vercel-ip-city",
+            timezone="x-vercel-ip-timezone",
+            continent="x-vercel-ip-continent",
+        ),
+        "appengine": CdnHeaders(
+            country="x-appengine-country",
+            region="x-appengine-region",
+            city="x-appengine-city",
+        ),
+    }
 )
+#: Checked in this order; the first CDN that reports a valid country wins.
+_CDNS: tuple[CdnHeaders, ...] = tuple(CDN_HEADERS.values())
+#: CDNs that add no geolocation headers of their own: the site names the ones it adds.
+_NO_HEADERS_OF_THEIR_OWN = {
+    "fastly": "Fastly adds none: set them in VCL from client.geo.*",
+    "akamai": "Akamai adds them only as configured in the property",
+}
+_HEADER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,99}", re.ASCII)
+
+
+def parse_geo_headers(value: object) -> tuple[CdnHeaders, ...]:
+    """Read the ``GEO_HEADERS`` setting: which geolocation headers trusted proxies vouch for.
+
+    Args:
+        value: ``None`` or ``[]`` (none: only the GeoIP provider locates visitors); a CDN's
+            name (one of :data:`CDN_HEADERS`: ``"cloudflare"``, ``"cloudfront"``,
+            ``"vercel"``, ``"appengine"``); a dict naming a proxy's own headers
+            (``{"country": "x-geo-country", "region": ..., "city": ..., "timezone": ...,
+            "continent": ...}``, only ``country`` required); or a list of these, checked in
+            order.
+
+    Returns:
+        The header sets, in the order given.
+
+    Raises:
+        ValueError: an unknown CDN or a malformed dict; the message says what fits.
+    """
+    if value is None:
+        return ()
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    return tuple(_header_set(item) for item in items)
+
+
+def _header_set(item: object) -> CdnHeaders:
+    if isinstance(item, str):
+        name = item.strip().lower()
+        if name in CDN_HEADERS:
+            return CDN_HEADERS[name]
+        if name in _NO_HEADERS_OF_THEIR_OWN:
+            raise ValueError(
+                f"{item!r}: {_NO_HEADERS_OF_THEIR_OWN[name]}; name them with a dict such as "
+                "{'country': 'x-geo-country', 'region': 'x-geo-region', 'city': 'x-geo-city'}"
+            )
+        raise ValueError(
+            f"unknown CDN {item!r}: use one of {', '.join(map(repr, CDN_HEADERS))}, or a dict "
+            "naming the headers, such as {'country': 'x-geo-country'}"
+        )
+    if isinstance(item, Mapping):
+        fields = set(CdnHeaders.__dataclass_fields__)
+        unknown = sorted(str(key) for key in item if key not in fields)
+        names = {key: str(name).strip().lower() for key, name in item.items() if name}
+        if unknown or "country" not in names:
+            raise ValueError(
+                f"{dict(item)!r}: a dict of headers needs 'country' and may have "
+                "'region', 'city', 'timezone' and 'continent'"
+            )
+        bad = sorted(name for name in names.values() if not _HEADER_NAME.fullmatch(name))
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a header name")
+        return CdnHeaders(**names)
+    raise ValueError(f"{item!r} is neither a CDN's name nor a dict of header names")
 
 
 def _header(headers: Mapping[str, str], name: str | None) -> str | None:
@@ -248,7 +318,9 @@ def _header(headers: Mapping[str, str], name: str | None) -> str | None:
     return value
 
 
-def geo_from_headers(headers: Mapping[str, str]) -> GeoDict | None:
+def geo_from_headers(
+    headers: Mapping[str, str], cdns: Sequence[CdnHeaders] = _CDNS
+) -> GeoDict | None:
     """Read the geolocation headers a CDN adds to each request.
 
     Supported: Amazon CloudFront (``CloudFront-Viewer-*``), Cloudflare
@@ -262,11 +334,12 @@ def geo_from_headers(headers: Mapping[str, str]) -> GeoDict | None:
     Args:
         headers: Request headers, looked up by lower-case name (Django's
             ``request.headers`` or a dict with lower-case keys).
+        cdns: The header sets to read, in order (default: every known CDN).
 
     Returns:
         A geo dict, or ``None`` when no CDN reports a country.
     """
-    for cdn in _CDNS:
+    for cdn in cdns:
         country = _country(_header(headers, cdn.country))
         if country is not None:
             return normalize_geo(
@@ -286,12 +359,14 @@ def resolve_geo(
     remote_addr: str | None,
     trusted_networks: Sequence[IPNetwork],
     provider: GeoLookup,
+    cdns: Sequence[CdnHeaders] = (),
 ) -> GeoDict:
     """Locate the visitor.
 
-    CDN headers are used when the direct peer is a trusted proxy and they report
-    a country. Otherwise the client address is resolved through the trusted
-    proxies and looked up with ``provider``.
+    The headers of ``cdns`` are used when the direct peer is a trusted proxy and
+    they report a country; other CDNs' headers are ignored, whoever sent them.
+    Otherwise the client address is resolved through the trusted proxies and
+    looked up with ``provider``.
 
     Args:
         headers: Request headers, looked up by lower-case name.
@@ -299,12 +374,14 @@ def resolve_geo(
         trusted_networks: Trusted proxies, from
             :func:`~personalize.signals.network.parse_trusted_networks`.
         provider: The GeoIP provider for the fallback lookup.
+        cdns: The geolocation headers the trusted proxies vouch for, from
+            :func:`parse_geo_headers` (default: none).
 
     Returns:
         A geo dict with exactly the :data:`GEO_KEYS`. Never raises for bad input.
     """
-    if is_trusted(remote_addr, trusted_networks):
-        from_headers = geo_from_headers(headers)
+    if cdns and is_trusted(remote_addr, trusted_networks):
+        from_headers = geo_from_headers(headers, cdns)
         if from_headers is not None:
             return from_headers
     forwarded_for = headers.get("x-forwarded-for")

@@ -6,12 +6,15 @@ from hypothesis import strategies as st
 
 from personalize.signals.clock import valid_timezone
 from personalize.signals.geo import (
+    CDN_HEADERS,
     CONTINENTS,
     EMPTY_GEO,
     GEO_KEYS,
+    CdnHeaders,
     continent_for,
     geo_from_headers,
     normalize_geo,
+    parse_geo_headers,
     resolve_geo,
 )
 from personalize.signals.geoip import (
@@ -25,6 +28,8 @@ from personalize.signals.network import parse_trusted_networks
 from tests.mmdb import build_city_database, build_country_database, build_database
 
 TRUSTED = parse_trusted_networks(["10.0.0.0/8", "2001:db8::/32"])
+#: Every known CDN's headers vouched for (as before GEO_HEADERS existed).
+ALL_CDNS = tuple(CDN_HEADERS.values())
 
 LONDON = {
     "country": "GB",
@@ -427,13 +432,13 @@ def test_lookups_are_cached_per_address_with_a_bounded_cache():
 def test_spoofed_cdn_header_from_untrusted_peer_is_ignored(geoip):
     headers = {"cf-ipcountry": "US", "cf-ipcity": "New York", "x-forwarded-for": "2.16.3.4"}
 
-    assert resolve_geo(headers, "81.2.69.142", TRUSTED, geoip) == LONDON
+    assert resolve_geo(headers, "81.2.69.142", TRUSTED, geoip, ALL_CDNS) == LONDON
 
 
 def test_cdn_header_from_trusted_peer_is_believed(geoip):
     headers = {"cf-ipcountry": "US", "cf-ipcity": "New York", "x-forwarded-for": "81.2.69.142"}
 
-    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip) == {
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip, ALL_CDNS) == {
         "country": "US",
         "region": None,
         "city": "New York",
@@ -445,7 +450,7 @@ def test_cdn_header_from_trusted_peer_is_believed(geoip):
 def test_cdn_country_is_not_mixed_with_a_geoip_city(geoip):
     headers = {"cloudfront-viewer-country": "FR", "x-forwarded-for": "81.2.69.142"}
 
-    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip) == {
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip, ALL_CDNS) == {
         "country": "FR",
         "region": None,
         "city": None,
@@ -457,7 +462,7 @@ def test_cdn_country_is_not_mixed_with_a_geoip_city(geoip):
 def test_trusted_peer_without_cdn_country_looks_up_the_forwarded_client(geoip):
     headers = {"cf-ipcountry": "XX", "x-forwarded-for": "2.16.3.4, 10.8.0.1, 10.0.0.9"}
 
-    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip) == MUNICH
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip, ALL_CDNS) == MUNICH
 
 
 def test_ipv6_client_behind_ipv6_proxy(geoip):
@@ -474,7 +479,66 @@ def test_unknown_client_yields_unknown_geo(geoip):
 def test_no_trusted_proxies_means_headers_are_never_believed(geoip):
     headers = {"cf-ipcountry": "US", "x-forwarded-for": "2.16.3.4"}
 
-    assert resolve_geo(headers, "81.2.69.142", (), geoip) == LONDON
+    assert resolve_geo(headers, "81.2.69.142", (), geoip, ALL_CDNS) == LONDON
+
+
+def test_without_geo_headers_no_cdn_header_is_believed(geoip):
+    headers = {"cf-ipcountry": "US", "x-forwarded-for": "81.2.69.142"}
+
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip) == LONDON
+
+
+def test_only_the_named_cdns_headers_are_believed_from_a_trusted_peer(geoip):
+    # Behind CloudFront and a proxy on the same host, a client's own CF-IPCountry gets through.
+    headers = {
+        "cf-ipcountry": "US",
+        "cloudfront-viewer-country": "FR",
+        "x-forwarded-for": "81.2.69.142",
+    }
+    cloudfront = parse_geo_headers("cloudfront")
+
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip, cloudfront)["country"] == "FR"
+    del headers["cloudfront-viewer-country"]
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip, cloudfront) == LONDON
+
+
+def test_a_proxys_own_geo_headers_by_name(geoip):
+    own = parse_geo_headers({"country": "X-Geo-Country", "city": "x-geo-city"})
+    headers = {"x-geo-country": "de", "x-geo-city": "Bonn", "cf-ipcountry": "US"}
+
+    assert resolve_geo(headers, "10.0.0.2", TRUSTED, geoip, own) == {
+        "country": "DE",
+        "region": None,
+        "city": "Bonn",
+        "continent": "EU",
+        "timezone": None,
+    }
+
+
+def test_parse_geo_headers_reads_names_dicts_and_lists():
+    assert parse_geo_headers(None) == ()
+    assert parse_geo_headers([]) == ()
+    assert parse_geo_headers("Cloudflare") == (CDN_HEADERS["cloudflare"],)
+    assert parse_geo_headers(["vercel", {"country": "x-c"}]) == (
+        CDN_HEADERS["vercel"],
+        CdnHeaders(country="x-c"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("akamia", "unknown CDN 'akamia'"),
+        ("fastly", "Fastly adds none"),
+        ({"city": "x-city"}, "needs 'country'"),
+        ({"country": "x-c", "zip": "x-zip"}, "needs 'country'"),
+        ({"country": "x c"}, "'x c' is not a header name"),
+        (3, "neither a CDN's name nor a dict"),
+    ],
+)
+def test_parse_geo_headers_refuses_what_it_cannot_read(value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_geo_headers(value)
 
 
 # -- properties ------------------------------------------------------------------
@@ -534,6 +598,17 @@ def test_geo_from_headers_never_raises_and_yields_valid_values(headers):
 
 
 @settings(deadline=None, max_examples=300)
-@given(headers=header_dicts, remote_addr=peers)
-def test_resolve_geo_never_raises_and_yields_valid_values(geoip, headers, remote_addr):
-    assert_valid_geo(resolve_geo(headers, remote_addr, TRUSTED, geoip))
+@given(
+    headers=header_dicts,
+    remote_addr=peers,
+    names=st.lists(st.sampled_from(sorted(CDN_HEADERS)), max_size=4),
+)
+def test_resolve_geo_never_raises_and_yields_valid_values(geoip, headers, remote_addr, names):
+    cdns = parse_geo_headers(names)
+    geo = resolve_geo(headers, remote_addr, TRUSTED, geoip, cdns)
+
+    assert_valid_geo(geo)
+    if not cdns:
+        # No CDN named: geo headers never decide, whatever the peer; only the client address.
+        forwarded = {k: v for k, v in headers.items() if k == "x-forwarded-for"}
+        assert geo == resolve_geo(forwarded, remote_addr, TRUSTED, geoip)
