@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -13,11 +14,13 @@ from taggit.models import TaggedItemBase
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.api import APIField
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 import personalize
+from cms_site.home.links import INVALID_LINK, safe_link
 from personalize.blocks import GatedBlock, PersonalizedBlock
 from personalize.pages import PersonalizedPageMixin
 from personalize.preferences import PreferenceBlock
@@ -32,12 +35,33 @@ class ContentPageTag(TaggedItemBase):
 
 
 class CallToActionBlock(blocks.StructBlock):
-    """A highlighted box with a heading, a sentence and a link."""
+    """A highlighted box with a heading, a sentence and a link.
+
+    The link must be a path on the site or an ``http``, ``https``, ``mailto`` or ``tel`` URL
+    (:mod:`cms_site.home.links`): checked when the editor saves, and again when rendering.
+    """
 
     heading = blocks.CharBlock()
     text = blocks.TextBlock()
     link_label = blocks.CharBlock()
     link_url = blocks.CharBlock(help_text="A path such as /journal/ or a full URL")
+
+    def clean(self, value: Any) -> Any:
+        """The block's value, with a validation error on a link that is not safe to follow."""
+        cleaned = super().clean(value)
+        if safe_link(cleaned.get("link_url")) is None:
+            raise StructBlockValidationError(
+                block_errors={"link_url": ValidationError(INVALID_LINK, code="unsafe_link")}
+            )
+        return cleaned
+
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The template's context, with ``link``: the URL when safe, else None (no link)."""
+        context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
+        context["link"] = safe_link(value.get("link_url"))
+        return context
 
     class Meta:
         icon = "pick"
