@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LTS_VENV ?= .venv-wagtail7
 LTS_STAMP := $(LTS_VENV)/.installed
 
-.PHONY: demo test test-lts install lint benchmark load clean
+.PHONY: demo test test-lts test-wagtail install lint benchmark load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Wagtail's own tests with the package installed (tests/wagtail_suite): what the package cannot
+# affect must behave exactly as on vanilla Wagtail. SQLite in memory, whatever DATABASE_URL says.
+WAGTAIL_SUITE_PARALLEL ?= 2
+test-wagtail: $(STAMP)
+	$(BIN)/python -m django test --settings=tests.wagtail_suite.settings \
+		--parallel $(WAGTAIL_SUITE_PARALLEL) --noinput
 
 # The same suite on Wagtail 7.0 LTS.
 $(LTS_STAMP): pyproject.toml

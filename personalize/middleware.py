@@ -19,6 +19,7 @@ from personalize.identity import (
     set_visitor_cookie,
 )
 from personalize.registry import current_segments
+from personalize.skip_paths import is_skipped
 from personalize.tracking import track
 from personalize.visitor import Visitor, _current_visitor
 
@@ -55,13 +56,16 @@ class PersonalizeMiddleware:
     ``request.visitor``. For a visitor who allowed personalization, the visit's landing
     attribution (the GA4-style channel) is kept in a signed cookie, Wagtail page views are
     tracked into the profile (``TRACK_PAGE_VIEWS``), and a new visitor gets their id cookie.
-    Logout and erasure delete those cookies again.
+    Logout and erasure delete those cookies again. Requests to the admin, static files, media
+    and ``SKIP_PATHS`` get ``request.visitor`` and nothing else (:mod:`personalize.skip_paths`).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_skipped(request):
+            return self._serve_skipped(request)
         forced = view_as_segments(request)
         visitor = Visitor(request, as_segments=forced)
         request.visitor = visitor  # type: ignore[attr-defined]
@@ -73,21 +77,22 @@ class PersonalizeMiddleware:
         if forced is not None:
             patch_cache_control(response, private=True, no_store=True)
             return response
-        if (
-            request.method in _SAFE_METHODS
-            and response.status_code < 400
-            and not visitor.forget_browser
-            and visitor.consent.allows(PERSONALIZATION)
-        ):
-            # Before tracking, which refreshes the visitor: the context's attribution is reused.
-            self._store_attribution(request, visitor, response)
         page = getattr(request, PAGE_ATTRIBUTE, None)
-        if (
+        tracks = bool(
             page is not None
             and personalize_settings.TRACK_PAGE_VIEWS
             and request.method == "GET"
             and response.status_code == 200
+        )
+        if (
+            request.method in _SAFE_METHODS
+            and response.status_code < 400
+            and not visitor.forget_browser
+            and self._remembers_attribution(visitor, tracks)
         ):
+            # Before tracking, which refreshes the visitor: the context's attribution is reused.
+            self._store_attribution(request, visitor, response)
+        if tracks:
             track(request, "page_view", page=page)
         record_request(visitor)
         self._write_cookies(request, visitor, response)
@@ -95,6 +100,35 @@ class PersonalizeMiddleware:
             # The content depended on who asked: no shared cache may serve it to someone else.
             patch_cache_control(response, private=True)
         return response
+
+    def _serve_skipped(self, request: HttpRequest) -> HttpResponse:
+        """A request personalization cannot affect (see :mod:`personalize.skip_paths`).
+
+        ``request.visitor`` is there for code that asks, and cookie changes the request made
+        (logging out of the admin forgets the browser) are applied; nothing else is done.
+        """
+        visitor = Visitor(request)
+        request.visitor = visitor  # type: ignore[attr-defined]
+        token = _current_visitor.set(visitor)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current_visitor.reset(token)
+        self._write_cookies(request, visitor, response)
+        return response
+
+    @staticmethod
+    def _remembers_attribution(visitor: Visitor, tracks: bool) -> bool:
+        """Whether the visit's attribution may be kept in the browser (consent to it).
+
+        A logged-in user whose browser holds no consent choice is governed by the choice
+        stored on their account. Reading it costs a profile load, worth it only when the
+        request personalized or tracks a page view (which read the profile anyway); otherwise
+        the attribution is not remembered for this request.
+        """
+        if visitor.consent_reads_profile() and not (visitor.used or tracks):
+            return False
+        return visitor.consent.allows(PERSONALIZATION)
 
     @staticmethod
     def _write_cookies(request: HttpRequest, visitor: Visitor, response: HttpResponse) -> None:

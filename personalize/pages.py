@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +31,18 @@ def uses_personalized_blocks(block: Any, seen: set[int] | None = None) -> bool:
     return any(uses_personalized_blocks(c, seen) for c in candidates)
 
 
+@cache
+def has_personalized_fields(page_class: type) -> bool:
+    """Whether a page type's StreamFields hold personalized or gated blocks (once per type)."""
+    from wagtail.fields import StreamField
+
+    meta = getattr(page_class, "_meta", None)
+    if meta is None:
+        return False
+    fields = [f for f in meta.get_fields() if isinstance(f, StreamField)]
+    return any(uses_personalized_blocks(f.stream_block) for f in fields)
+
+
 class PersonalizedPageMixin:
     """Mix into a Page model (before ``Page``) to preview it as each segment sees it.
 
@@ -40,10 +53,7 @@ class PersonalizedPageMixin:
 
     @classmethod
     def _has_personalized_fields(cls) -> bool:
-        from wagtail.fields import StreamField
-
-        fields = [f for f in cls._meta.get_fields() if isinstance(f, StreamField)]  # type: ignore[attr-defined]
-        return any(uses_personalized_blocks(f.stream_block) for f in fields)
+        return has_personalized_fields(cls)
 
     @property
     def preview_modes(self) -> list[tuple[str, str]]:

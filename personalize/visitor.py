@@ -101,15 +101,34 @@ class Visitor:
         user = getattr(self._request, "user", None)
         return user if user is not None and user.is_authenticated else None
 
+    def _consent_signals(self) -> tuple[str | None, str | None]:
+        """The consent cookie and the ``Sec-GPC`` header (or what a front end relayed)."""
+        if self._signals is not None:
+            return self._signals.consent, "1" if self._signals.gpc else None
+        cookie = self._request.COOKIES.get(personalize_settings.CONSENT_COOKIE)
+        return cookie, self._request.headers.get("sec-gpc")
+
+    def consent_reads_profile(self) -> bool:
+        """Whether reading :attr:`consent` now would load the logged-in user's stored choice.
+
+        True for a logged-in user whose browser made no explicit choice, until :attr:`consent`
+        is read. Decided from the cookie first, so a browser's explicit choice never touches
+        ``request.user``.
+        """
+        if "consent" in self.__dict__ or self.pending_consent is not None:
+            return False
+        if self.as_segments is not None:
+            return False
+        cookie, gpc = self._consent_signals()
+        if resolve_consent(cookie, gpc, mode=personalize_settings.consent_mode).explicit:
+            return False
+        return self._user() is not None
+
     @cached_property
     def consent(self) -> ConsentState:
         """What the visitor allowed (cookie, ``Sec-GPC``, and a known user's stored choice)."""
         conf = personalize_settings
-        if self._signals is not None:
-            cookie, gpc = self._signals.consent, "1" if self._signals.gpc else None
-        else:
-            cookie = self._request.COOKIES.get(conf.CONSENT_COOKIE)
-            gpc = self._request.headers.get("sec-gpc")
+        cookie, gpc = self._consent_signals()
         if self.pending_consent is not None:
             return resolve_consent(None, gpc, stored=self.pending_consent)
         consent = resolve_consent(cookie, gpc, mode=conf.consent_mode)

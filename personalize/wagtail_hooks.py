@@ -29,7 +29,7 @@ def remember_served_page(page: Any, request: Any, serve_args: Any, serve_kwargs:
 
 @hooks.register("construct_wagtail_userbar")
 def add_view_as_segment(request: Any, items: list[Any], page: Any) -> None:
-    if page is not None and getattr(page, "id", None):
+    if ViewAsSegmentItem.offered_on(page):
         items.append(ViewAsSegmentItem(page))
 
 

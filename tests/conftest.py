@@ -24,6 +24,9 @@ WINDOWS_CHROME = (
 #: A fixed instant: Wednesday 2026-11-25 08:30 UTC (09:30 in Berlin).
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
 
+#: Wagtail's own suite runs under Django's runner with its own settings (``make test-wagtail``).
+collect_ignore = ["wagtail_suite"]
+
 
 @pytest.fixture
 def make_request(rf: Any) -> Any:

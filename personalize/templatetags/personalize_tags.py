@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.middleware.csrf import get_token
 from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -135,8 +136,10 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
             ],
             "next": request.get_full_path(),
             "privacy_url": reverse("personalize:privacy"),
+            # The form's token, without ``request=``: that would run every context processor
+            # again for the banner.
+            "csrf_token": get_token(request),
         },
-        request=request,
     )
     return mark_safe(banner)  # noqa: S308 - rendered by the template engine (autoescaped)
 

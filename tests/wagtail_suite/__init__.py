@@ -1,0 +1,1 @@
+"""Wagtail's own test suite, run with wagtail-personalize installed (``make test-wagtail``)."""
