@@ -8,11 +8,15 @@ from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-secret-key-change-me-in-production")  # noqa: S105
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+if not DEBUG and "DJANGO_SECRET_KEY" not in os.environ:
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0 (a long random string).")
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -94,6 +98,9 @@ def database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
+        # Reuse connections, and replace one the server closed before a request uses it.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
@@ -110,14 +117,15 @@ else:
 if os.environ.get("REDIS_URL"):
     # Two aliases on the same Redis, as docs/how-to/production.md recommends:
     # - "default" serves Wagtail and Django; IGNORE_EXCEPTIONS turns a Redis outage into cache
-    #   misses instead of error pages.
+    #   misses instead of error pages, and the package's breaker backend stops calling a failed
+    #   Redis for a few seconds, so a hung one does not cost a timeout per call.
     # - "personalize" is the package's own: its errors reach the package's circuit breaker, which
     #   serves defaults and stops calling a failed Redis for a short window. In production point
     #   it at a Redis with persistence and no eviction (analytics counters live there).
     _REDIS_OPTIONS = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "personalize.cache_backend.CircuitBreakerRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": "site",
             "OPTIONS": {**_REDIS_OPTIONS, "IGNORE_EXCEPTIONS": True},

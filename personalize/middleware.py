@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from personalize.analytics.recording import record_request
 from personalize.attribution import dump_attribution
+from personalize.cache import request_reads
 from personalize.conf import personalize_settings
 from personalize.consent import PERSONALIZATION
 from personalize.context import visit_attribution
@@ -22,6 +25,8 @@ from personalize.registry import current_segments
 from personalize.skip_paths import is_skipped
 from personalize.tracking import track
 from personalize.visitor import Visitor, _current_visitor
+
+logger = logging.getLogger(__name__)
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: Query parameter with which editors view a live page as a segment ("-": as nobody).
@@ -49,6 +54,11 @@ def view_as_segments(request: HttpRequest) -> frozenset[int] | None:
     return frozenset({segment.id}) if segment is not None else None
 
 
+def _prefetch_keys(request: HttpRequest) -> list[str]:
+    visitor = getattr(request, "visitor", None)
+    return visitor.prefetch_keys() if isinstance(visitor, Visitor) else []
+
+
 class PersonalizeMiddleware:
     """Attach a lazy :class:`~personalize.visitor.Visitor` as ``request.visitor``.
 
@@ -66,6 +76,11 @@ class PersonalizeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_skipped(request):
             return self._serve_skipped(request)
+        # The request's cache reads (versions, the visitor's profile copy) in one round trip.
+        with request_reads(lambda: _prefetch_keys(request)):
+            return self._serve(request)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
         forced = view_as_segments(request)
         visitor = Visitor(request, as_segments=forced)
         request.visitor = visitor  # type: ignore[attr-defined]
@@ -93,7 +108,7 @@ class PersonalizeMiddleware:
             # Before tracking, which refreshes the visitor: the context's attribution is reused.
             self._store_attribution(request, visitor, response)
         if tracks:
-            track(request, "page_view", page=page)
+            self._track_page_view(request, page)
         record_request(visitor)
         self._write_cookies(request, visitor, response)
         if visitor.used:
@@ -116,6 +131,14 @@ class PersonalizeMiddleware:
             _current_visitor.reset(token)
         self._write_cookies(request, visitor, response)
         return response
+
+    @staticmethod
+    def _track_page_view(request: HttpRequest, page: object) -> None:
+        """Track the page view; a database that fails now costs the view, not the page."""
+        try:
+            track(request, "page_view", page=page)
+        except DatabaseError as exc:
+            logger.warning("page view not tracked, the database failed: %s", type(exc).__name__)
 
     @staticmethod
     def _remembers_attribution(visitor: Visitor, tracks: bool) -> bool:

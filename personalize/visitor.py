@@ -10,11 +10,12 @@ from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject, empty
 
 from personalize.conf import personalize_settings
 from personalize.consent import ANALYTICS, PERSONALIZATION, ConsentState, resolve_consent
 from personalize.context import FrontendSignals, VisitorContext, build_context
-from personalize.identity import VisitorCookie, read_visitor_cookie
+from personalize.identity import VisitorCookie, read_visitor_cookie, read_visitor_id
 from personalize.profiles import ProfileKey, new_visitor_id, profile_store
 from personalize.ratelimit import retry_after
 from personalize.registry import current_segments
@@ -142,6 +143,29 @@ class Visitor:
         return resolve_consent(
             cookie, gpc, mode=conf.consent_mode, stored=(stored.consent, stored.consent_at)
         )
+
+    def prefetch_keys(self) -> list[str]:
+        """Cache keys this request will probably read: the visitor's profile copy.
+
+        Decided from the cookies alone (reading the stored consent would read the profile),
+        and the user only when authentication already loaded them.
+        """
+        if self.as_segments is not None:
+            return []
+        conf = personalize_settings
+        consent = resolve_consent(*self._consent_signals(), mode=conf.consent_mode)
+        user = self._request.__dict__.get("user")
+        if isinstance(user, SimpleLazyObject):
+            user = None if user._wrapped is empty else user._wrapped
+        if user is not None and user.is_authenticated:
+            # A known user's profile decides their consent when the browser made no choice.
+            if consent.allows(PERSONALIZATION) or not consent.explicit:
+                return [ProfileKey(user_id=user.pk).cache_key]
+            return []
+        if not consent.allows(PERSONALIZATION):
+            return []
+        visitor_id = read_visitor_id(self._request.COOKIES.get(conf.VISITOR_COOKIE))
+        return [ProfileKey(visitor_id=visitor_id).cache_key] if visitor_id else []
 
     def _may_identify(self) -> bool:
         """A visitor id needs consent to personalization or to analytics."""

@@ -63,8 +63,8 @@ def _fresh_registry(request: Any) -> Iterator[None]:
     from personalize.analytics.experiments import experiment_registry
     from personalize.analytics.goals import goal_registry
     from personalize.analytics.pending import pending
-    from personalize.cache import breaker
     from personalize.analytics.store import reset_counter_store
+    from personalize.cache import breaker
     from personalize.conf import personalize_settings
     from personalize.profiles import reset_profile_store
     from personalize.registry import registry

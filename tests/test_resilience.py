@@ -559,3 +559,27 @@ def test_checks_know_the_breaker_backend_is_redis(settings: Any) -> None:
     settings.PERSONALIZE = {**settings.PERSONALIZE, "CACHE_ALIAS": "shared"}
     assert [m.id for m in check_redis()] == ["personalize.W004"]
     assert isinstance(counter_store(), RedisCounterStore)
+
+
+# --- a database that fails after the page was rendered ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_database_error_while_tracking_costs_the_view_not_the_page(
+    demo_site: None, monkeypatch: Any, caplog: Any
+) -> None:
+    from django.db import OperationalError
+
+    from personalize import middleware
+
+    def terminated(*args: Any, **kwargs: Any) -> bool:
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(middleware, "track", terminated)
+    client = _consenting_client()
+    caplog.set_level(logging.WARNING, logger="personalize.middleware")
+    response = client.get("/journal/")
+    assert response.status_code == 200
+    assert [r.getMessage() for r in caplog.records] == [
+        "page view not tracked, the database failed: OperationalError"
+    ]
