@@ -29,7 +29,11 @@ def test_phone_visitors_are_tested_and_the_editor_ends_the_test(
     host = base.split("//", 1)[1].split(":", 1)[0]
     consent = dump_consent_cookie(["analytics"], time.time())
     greetings = set()
-    for _ in range(6):
+    # Random visitor ids: six visitors land on one alternative about once in 150 runs, so more
+    # come until two alternatives were seen (twelve all alike: about once in 100,000 runs).
+    for _ in range(12):
+        if len(greetings) >= 2:
+            break
         phone = new_page(user_agent=IPHONE, viewport={"width": 390, "height": 844})
         phone.context.add_cookies(
             [{"name": "pz_consent", "value": consent, "domain": host, "path": "/"}]
@@ -40,7 +44,7 @@ def test_phone_visitors_are_tested_and_the_editor_ends_the_test(
         assert phone.locator("main h2").first.inner_text() == first  # never flips
         greetings.add(first)
     screenshot(phone, "30-phone-home")
-    assert len(greetings) >= 2  # six visitors spread over the alternatives
+    assert len(greetings) >= 2  # the visitors spread over the alternatives
 
     editor = new_page()
     log_in_to_admin(editor, base)
