@@ -46,6 +46,7 @@ test-lts: $(LTS_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check personalize cms_site tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks

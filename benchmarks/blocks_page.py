@@ -88,7 +88,7 @@ def _create_pages() -> None:
 def run(quick: bool = False) -> list[str]:
     """Return the result lines, measured with 100 live segments."""
     from personalize.models import Segment
-    from personalize.registry import segments_changed
+    from personalize.visitors.registry import segments_changed
 
     live_ids = list(Segment.objects.order_by("pk").values_list("pk", flat=True)[:100])
     Segment.objects.exclude(pk__in=live_ids).update(enabled=False)

@@ -44,11 +44,11 @@ def _setup() -> dict[str, str]:
 
     from wagtail.models import Page
 
-    from personalize.consent import dump_consent_cookie
-    from personalize.identity import dump_visitor_id
     from personalize.models import ScoringRule, Segment
-    from personalize.profiles import ProfileKey, profile_store
-    from personalize.scoring_config import config_changed
+    from personalize.profiles.scoring import config_changed
+    from personalize.profiles.store import ProfileKey, profile_store
+    from personalize.signals.consent import dump_consent_cookie
+    from personalize.visitors.identity import dump_visitor_id
 
     # The scenarios below are about the profile, not the demo's scoring rules.
     ScoringRule.objects.all().delete()

@@ -58,8 +58,8 @@ def measure(call: Callable[[], object]) -> dict[str, int]:
 
 
 def _consenting_client() -> Client:
-    from personalize.consent import dump_consent_cookie
-    from personalize.identity import dump_visitor_id
+    from personalize.signals.consent import dump_consent_cookie
+    from personalize.visitors.identity import dump_visitor_id
 
     client = Client()
     client.cookies["pz_consent"] = dump_consent_cookie(

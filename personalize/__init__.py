@@ -12,11 +12,11 @@ def track(request: Any, name: str, **props: Any) -> bool:
 
     ``personalize.track(request, "demo_request")`` or, for a page, ``track(request,
     "page_view", page=page)``; ``target=`` names the form or document, ``tags=`` adds interests.
-    See :func:`personalize.tracking.track`.
+    See :func:`personalize.tracking.events.track`.
 
     Returns:
         True when the event was recorded.
     """
-    from personalize.tracking import track as _track
+    from personalize.tracking.events import track as _track
 
     return _track(request, name, **props)

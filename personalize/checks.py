@@ -10,8 +10,8 @@ from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from personalize.conf import personalize_settings
-from personalize.profiles import profile_store_class
-from personalize.ratelimit import rate_limits
+from personalize.profiles.store import profile_store_class
+from personalize.visitors.ratelimit import rate_limits
 
 
 @register(Tags.compatibility)

@@ -166,7 +166,7 @@ class PersonalizeSettings:
     @cached_property
     def consent_mode(self) -> str:
         """``CONSENT_MODE`` validated."""
-        from personalize.consent import CONSENT_MODES
+        from personalize.signals.consent import CONSENT_MODES
 
         if self.CONSENT_MODE not in CONSENT_MODES:
             raise ImproperlyConfigured(

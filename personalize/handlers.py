@@ -9,7 +9,6 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from personalize import identity
 from personalize.models import (
     Experiment,
     Funnel,
@@ -18,8 +17,9 @@ from personalize.models import (
     ScoringRule,
     Segment,
 )
-from personalize.registry import segments_changed
-from personalize.scoring_config import config_changed
+from personalize.profiles.scoring import config_changed
+from personalize.tracking import login
+from personalize.visitors.registry import segments_changed
 
 
 @receiver(post_save, sender=Segment, dispatch_uid="personalize_segment_saved")
@@ -39,18 +39,18 @@ def _config_changed(**kwargs: Any) -> None:
 @receiver(user_logged_in, dispatch_uid="personalize_user_logged_in")
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None:
-        identity.on_login(request, user)
+        login.on_login(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="personalize_user_logged_out")
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None:
-        identity.on_logout(request, user)
+        login.on_logout(request, user)
 
 
 def _track_form_submission(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    from personalize.tracking import track
-    from personalize.visitor import current_visitor
+    from personalize.tracking.events import track
+    from personalize.visitors.visitor import current_visitor
 
     visitor = current_visitor()
     if created and visitor is not None:
@@ -59,13 +59,13 @@ def _track_form_submission(sender: Any, instance: Any, created: bool, **kwargs: 
 
 
 def _track_download(sender: Any, instance: Any, request: Any, **kwargs: Any) -> None:
-    from personalize.tracking import track
+    from personalize.tracking.events import track
 
     track(request, "download", target=instance.pk)
 
 
 def _page_published(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from personalize.analytics.experiments import sync_page_experiments
+    from personalize.blocks.publishing import sync_page_experiments
 
     sync_page_experiments(instance)
 
@@ -96,7 +96,7 @@ def connect_optional_receivers() -> None:
     page_published.connect(_page_published, dispatch_uid="personalize_page_published")
     from django.conf import settings
 
-    from personalize.analytics.goals import track_registration
+    from personalize.tracking.events import track_registration
 
     post_save.connect(
         track_registration,

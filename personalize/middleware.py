@@ -10,21 +10,21 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from personalize.analytics.recording import record_request
-from personalize.attribution import dump_attribution
 from personalize.cache import request_reads
 from personalize.conf import personalize_settings
-from personalize.consent import PERSONALIZATION
-from personalize.context import visit_attribution
-from personalize.identity import (
+from personalize.signals.consent import PERSONALIZATION
+from personalize.tracking.events import track
+from personalize.visitors.attribution import dump_attribution
+from personalize.visitors.context import visit_attribution
+from personalize.visitors.identity import (
     cookie_secure,
     forget_browser,
     set_consent_cookie,
     set_visitor_cookie,
 )
-from personalize.registry import current_segments
-from personalize.skip_paths import is_skipped
-from personalize.tracking import track
-from personalize.visitor import Visitor, _current_visitor
+from personalize.visitors.registry import current_segments
+from personalize.visitors.skip_paths import is_skipped
+from personalize.visitors.visitor import Visitor, _current_visitor
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +60,15 @@ def _prefetch_keys(request: HttpRequest) -> list[str]:
 
 
 class PersonalizeMiddleware:
-    """Attach a lazy :class:`~personalize.visitor.Visitor` as ``request.visitor``.
+    """Attach a lazy :class:`~personalize.visitors.visitor.Visitor` as ``request.visitor``.
 
     Place it after ``AuthenticationMiddleware``. Nothing is computed unless something reads
     ``request.visitor``. For a visitor who allowed personalization, the visit's landing
     attribution (the GA4-style channel) is kept in a signed cookie, Wagtail page views are
     tracked into the profile (``TRACK_PAGE_VIEWS``), and a new visitor gets their id cookie.
     Logout and erasure delete those cookies again. Requests to the admin, static files, media
-    and ``SKIP_PATHS`` get ``request.visitor`` and nothing else (:mod:`personalize.skip_paths`).
+    and ``SKIP_PATHS`` get ``request.visitor`` and nothing else
+    (:mod:`personalize.visitors.skip_paths`).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -117,7 +118,7 @@ class PersonalizeMiddleware:
         return response
 
     def _serve_skipped(self, request: HttpRequest) -> HttpResponse:
-        """A request personalization cannot affect (see :mod:`personalize.skip_paths`).
+        """A request personalization cannot affect (see :mod:`personalize.visitors.skip_paths`).
 
         ``request.visitor`` is there for code that asks, and cookie changes the request made
         (logging out of the admin forgets the browser) are applied; nothing else is done.

@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from personalize.registry import current_segments
-from personalize.visitor import Visitor
+from personalize.visitors.registry import current_segments
+from personalize.visitors.visitor import Visitor
 
 #: Preview mode names are ``segment:<slug>``; the empty mode is the default visitor.
 SEGMENT_MODE_PREFIX = "segment:"

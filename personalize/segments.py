@@ -6,7 +6,7 @@ deleted; each request compares it with the version it compiled, so every process
 up a change on its next request. A warm request resolves segments with no database query.
 
 This module is Django-free: the loader and the version store are injected
-(:mod:`personalize.registry` wires them to the ORM and the Django cache).
+(:mod:`personalize.visitors.registry` wires them to the ORM and the Django cache).
 """
 
 from __future__ import annotations

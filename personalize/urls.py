@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from personalize import privacy_views, views
+from personalize.views import endpoints as views
+from personalize.views import privacy as privacy_views
 
 app_name = "personalize"
 

@@ -9,11 +9,11 @@ from wagtail import hooks
 from wagtail.contrib.settings.registry import register_setting
 from wagtail.snippets.models import register_snippet
 
-from personalize.analytics import report
+from personalize.admin import report
+from personalize.admin.userbar import ViewAsSegmentItem
+from personalize.admin.viewsets import AnalyticsViewSetGroup, ScoringRuleViewSet, SegmentViewSet
 from personalize.middleware import PAGE_ATTRIBUTE
 from personalize.models import PersonalizationSettings
-from personalize.userbar import ViewAsSegmentItem
-from personalize.viewsets import AnalyticsViewSetGroup, ScoringRuleViewSet, SegmentViewSet
 
 register_snippet(SegmentViewSet)
 register_snippet(ScoringRuleViewSet)

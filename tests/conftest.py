@@ -66,10 +66,10 @@ def _fresh_registry(request: Any) -> Iterator[None]:
     from personalize.analytics.store import reset_counter_store
     from personalize.cache import breaker
     from personalize.conf import personalize_settings
-    from personalize.profiles import reset_profile_store
-    from personalize.registry import registry
-    from personalize.scoring_config import config_registry
-    from personalize.tracking import page_tags_changed
+    from personalize.profiles.scoring import config_registry
+    from personalize.profiles.store import reset_profile_store
+    from personalize.tracking.events import page_tags_changed
+    from personalize.visitors.registry import registry
 
     def reset() -> None:
         registry.reset()
@@ -165,7 +165,7 @@ def without_clock_segments() -> None:
     """Disable the demo's "Morning readers" segment, whose match depends on the time of day
     the suite runs at (tests that count per matched segment must not)."""
     from personalize.models import Segment
-    from personalize.registry import segments_changed
+    from personalize.visitors.registry import segments_changed
 
     Segment.objects.filter(slug="morning-readers").update(enabled=False)
     segments_changed()  # update() sends no signals

@@ -10,7 +10,7 @@ from django.urls import reverse
 from wagtail.test.utils.form_data import streamfield
 
 from personalize.models import Segment
-from personalize.registry import current_segments
+from personalize.visitors.registry import current_segments
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from personalize.analytics import flush as flush_module
+from personalize.analytics.counters import BaseCounterStore
 from personalize.analytics.flush import (
     BATCH_RETENTION,
     FlushResult,
@@ -21,13 +22,9 @@ from personalize.analytics.flush import (
     flush,
     parse_field,
 )
-from personalize.analytics.store import (
-    BaseCounterStore,
-    LocalCounterStore,
-    RedisCounterStore,
-    counter_store,
-    reset_counter_store,
-)
+from personalize.analytics.local_store import LocalCounterStore
+from personalize.analytics.redis_store import RedisCounterStore
+from personalize.analytics.store import counter_store, reset_counter_store
 from personalize.models import DailyCount, FlushBatch
 from tests.conftest import redis_cache
 

@@ -15,11 +15,12 @@ from wagtail.models import Page
 from personalize.analytics import goals
 from personalize.analytics.goals import GoalRecord, GoalSet, current_goals, on_event
 from personalize.analytics.store import counter_store, reset_counter_store
-from personalize.consent import dump_consent_cookie
-from personalize.identity import dump_visitor_id
 from personalize.models import Funnel, Goal
 from personalize.rules.scoring import Event
-from personalize.visitor import Visitor
+from personalize.signals.consent import dump_consent_cookie
+from personalize.tracking import events
+from personalize.visitors.identity import dump_visitor_id
+from personalize.visitors.visitor import Visitor
 from tests.conftest import IPHONE, WINDOWS_CHROME
 
 pytestmark = pytest.mark.django_db
@@ -351,7 +352,7 @@ def test_store_down_logs_once_and_keeps_the_counts(
 
 
 def test_track_counts_goals_for_analytics_consent(page: Any, make_visitor: Any) -> None:
-    from personalize.tracking import track
+    from personalize.tracking.events import track
 
     pricing = page("pricing")
     goal = _goal("page", page=pricing)
@@ -363,7 +364,7 @@ def test_track_counts_goals_for_analytics_consent(page: Any, make_visitor: Any) 
 def test_track_registration_tracks_the_new_account(
     make_visitor: Any, db: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from personalize.visitor import _current_visitor
+    from personalize.visitors.visitor import _current_visitor
 
     goal = _goal("registration")
     visitor = make_visitor(_vid())
@@ -382,7 +383,7 @@ def test_track_registration_tracks_the_new_account(
 def test_track_registration_ignores_accounts_made_by_someone_else(
     make_request: Any, db: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from personalize.visitor import _current_visitor
+    from personalize.visitors.visitor import _current_visitor
 
     _goal("registration")
     editor = get_user_model().objects.create_user("editor", password="x")  # noqa: S106
@@ -395,7 +396,7 @@ def test_track_registration_ignores_accounts_made_by_someone_else(
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             user = get_user_model().objects.create_user("someone", password="x")  # noqa: S106
-            goals.track_registration(None, user, True)
+            events.track_registration(None, user, True)
     finally:
         _current_visitor.reset(token)
     assert callbacks == []
@@ -405,5 +406,5 @@ def test_track_registration_ignores_accounts_made_by_someone_else(
 def test_track_registration_needs_a_request(db: Any) -> None:
     _goal("registration")
     user = get_user_model().objects.create_user("batch", password="x")  # noqa: S106
-    goals.track_registration(None, user, True)
+    events.track_registration(None, user, True)
     assert _counts() == {}

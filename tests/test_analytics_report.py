@@ -14,8 +14,9 @@ from wagtail.models import Page
 
 from cms_site.home.models import ContentPage
 from personalize.analytics import results
+from personalize.analytics.counters import AnalyticsUnavailable
 from personalize.analytics.flush import parse_field
-from personalize.analytics.store import AnalyticsUnavailable, counter_store, reset_counter_store
+from personalize.analytics.store import counter_store, reset_counter_store
 from personalize.models import DailyCount, Experiment, Funnel, Goal, Segment
 
 pytestmark = pytest.mark.django_db

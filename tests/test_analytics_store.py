@@ -12,18 +12,16 @@ from typing import Any
 import pytest
 
 from personalize.analytics import store as store_module
-from personalize.analytics.store import (
+from personalize.analytics.counters import (
     DAY_TTL,
     UNIQUE_TTL,
     AnalyticsUnavailable,
     BaseCounterStore,
-    LocalCounterStore,
-    RedisCounterStore,
     batch_day,
-    counter_store,
-    reset_counter_store,
-    safely,
 )
+from personalize.analytics.local_store import LocalCounterStore
+from personalize.analytics.redis_store import RedisCounterStore
+from personalize.analytics.store import counter_store, reset_counter_store, safely
 from tests.conftest import redis_cache
 
 DAY = date(2026, 11, 25)

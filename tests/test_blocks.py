@@ -15,7 +15,7 @@ from wagtail import blocks
 from cms_site.home.models import ContentPage, HomePage
 from personalize.blocks import GatedBlock, PersonalizedBlock
 from personalize.models import Segment
-from personalize.registry import current_segments
+from personalize.visitors.registry import current_segments
 from tests.conftest import IPHONE
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +195,7 @@ def test_gate_requirements() -> None:
 
 
 def test_unknown_requirement_fails_closed() -> None:
-    from personalize.decisions import gate
+    from personalize.blocks.decisions import gate
 
     decision = gate("vip", authenticated=True)
     assert decision.locked is True
@@ -223,7 +223,7 @@ def test_search_index_gets_default_and_teaser_only(segments: dict[str, Segment])
 def test_segment_template_tag_and_filter(segments: dict[str, Segment], rf: Any) -> None:
     from django.contrib.auth.models import AnonymousUser
 
-    from personalize.visitor import Visitor
+    from personalize.visitors.visitor import Visitor
 
     request = rf.get("/", headers={"User-Agent": IPHONE})
     request.user = AnonymousUser()

@@ -79,7 +79,7 @@ def test_bad_consent_mode_is_an_error_with_the_fix(settings: Any) -> None:
     ("path", "problem"),
     [
         ("nowhere.Store", "cannot be imported"),
-        ("personalize.profiles.ProfileKey", "not a BaseProfileStore subclass"),
+        ("personalize.profiles.store.ProfileKey", "not a BaseProfileStore subclass"),
     ],
 )
 def test_bad_profile_store_is_an_error(settings: Any, path: str, problem: str) -> None:

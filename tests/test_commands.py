@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from personalize.models import Profile
-from personalize.profiles import ProfileKey, new_visitor_id, profile_store
+from personalize.profiles.store import ProfileKey, new_visitor_id, profile_store
 from personalize.rules.scoring import ProfileState
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_purge_defaults_to_the_retention_setting(three_visitors: list[str], sett
 def test_purge_with_the_memory_store(settings: Any) -> None:
     settings.PERSONALIZE = {
         **settings.PERSONALIZE,
-        "PROFILE_STORE": "personalize.profiles.MemoryProfileStore",
+        "PROFILE_STORE": "personalize.profiles.memory.MemoryProfileStore",
     }
     store = profile_store()
     now = time.time()

@@ -14,11 +14,11 @@ from django.test import Client
 from wagtail.models import Page, Site
 
 from cms_site.home.models import HomePage
-from personalize.consent import dump_consent_cookie, parse_consent_cookie
 from personalize.models import PersonalizationSettings, Profile, ScoringRule
-from personalize.profiles import ProfileKey, profile_store
-from personalize.scoring_config import config_changed
-from personalize.visitor import Visitor
+from personalize.profiles.scoring import config_changed
+from personalize.profiles.store import ProfileKey, profile_store
+from personalize.signals.consent import dump_consent_cookie, parse_consent_cookie
+from personalize.visitors.visitor import Visitor
 from tests.conftest import IPHONE
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def profile_cache_keys() -> list[str]:
 
 
 def visitor_id_of(client: Client) -> str:
-    from personalize.identity import read_visitor_id
+    from personalize.visitors.identity import read_visitor_id
 
     visitor_id = read_visitor_id(client.cookies["pz_vid"].value)
     assert visitor_id is not None

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import settings as settings_hypothesis
 from hypothesis import strategies as st
 
-from personalize.attribution import dump_attribution
-from personalize.context import build_context
+from personalize.visitors.attribution import dump_attribution
+from personalize.visitors.context import build_context
 from tests.conftest import IPHONE, NOW, WINDOWS_CHROME
 from tests.mmdb import build_city_database
 
@@ -224,7 +224,7 @@ def test_hostile_headers_give_unknowns(make_request: Any, headers: dict[str, str
 
 
 def test_attribution_cookie_round_trip_and_tampering(settings: Any) -> None:
-    from personalize.attribution import read_attribution
+    from personalize.visitors.attribution import read_attribution
 
     cookie = dump_attribution({"channel": "email", "source": "newsletter", "medium": "email"})
     stored = read_attribution(cookie, 1800)
@@ -238,7 +238,7 @@ def test_attribution_cookie_round_trip_and_tampering(settings: Any) -> None:
 
 
 def test_attribution_cookie_survives_secret_rotation(settings: Any) -> None:
-    from personalize.attribution import read_attribution
+    from personalize.visitors.attribution import read_attribution
 
     cookie = dump_attribution({"channel": "email", "source": "newsletter", "medium": "email"})
     old = settings.SECRET_KEY

@@ -21,12 +21,12 @@ from cms_site.home.models import ContentPage, HomePage, ProductPage
 from personalize.analytics.experiments import experiments_changed
 from personalize.analytics.goals import goals_changed
 from personalize.analytics.store import counter_store
-from personalize.consent import dump_consent_cookie
-from personalize.identity import dump_visitor_id
 from personalize.models import Experiment, Funnel, Goal, Segment
-from personalize.registry import segments_changed
+from personalize.profiles.scoring import config_changed
 from personalize.rules.bucketing import bucket, choose
-from personalize.scoring_config import config_changed
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.identity import dump_visitor_id
+from personalize.visitors.registry import segments_changed
 from tests.conftest import IPHONE, WINDOWS_CHROME, without_clock_segments
 
 pytestmark = pytest.mark.django_db

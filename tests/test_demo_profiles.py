@@ -11,11 +11,11 @@ from django.core.management import call_command
 from wagtail.models import Page
 
 from cms_site.home.models import ContentPage, HomePage
-from personalize.consent import dump_consent_cookie
 from personalize.models import PersonalizationSettings, Profile, ScoringRule, Segment
-from personalize.registry import segments_changed
+from personalize.profiles.scoring import config_changed
 from personalize.rules.scoring import ProfileState
-from personalize.scoring_config import config_changed
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.registry import segments_changed
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.test import Client
 from cms_site.home.models import HomePage
 from personalize.analytics.experiments import current_experiments, experiments_changed
 from personalize.analytics.store import counter_store
-from personalize.consent import dump_consent_cookie
-from personalize.identity import dump_visitor_id
 from personalize.models import Experiment, Goal
 from personalize.rules.bucketing import bucket, choose
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.identity import dump_visitor_id
 
 pytestmark = pytest.mark.django_db
 
@@ -316,7 +316,7 @@ def test_relayed_visitors_are_counted_as_themselves(site: HomePage) -> None:
 def test_a_new_consenting_visitor_keeps_the_alternative_of_their_first_page(
     site: HomePage,
 ) -> None:
-    from personalize.identity import read_visitor_id
+    from personalize.visitors.identity import read_visitor_id
 
     _start()
     browser = _browser(None, "analytics")

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client, TestCase
 from wagtail.models import Page, Site
 
-from personalize.consent import dump_consent_cookie, parse_consent_cookie
-from personalize.identity import read_visitor_id
 from personalize.models import Profile, ScoringRule
-from personalize.scoring_config import config_changed
+from personalize.profiles.scoring import config_changed
+from personalize.signals.consent import dump_consent_cookie, parse_consent_cookie
+from personalize.visitors.identity import read_visitor_id
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
-from personalize.consent import dump_consent_cookie
-from personalize.forms import NUL_MESSAGE
 from personalize.models import Profile
-from personalize.profiles import MemoryProfileStore
-from personalize.views import UNAVAILABLE_MESSAGE
+from personalize.profiles.memory import MemoryProfileStore
+from personalize.signals.consent import dump_consent_cookie
+from personalize.views.endpoints import UNAVAILABLE_MESSAGE
+from personalize.views.forms import NUL_MESSAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -115,9 +115,9 @@ class FailingStore(MemoryProfileStore):
 
 @pytest.fixture
 def failing_store(monkeypatch: Any) -> None:
-    import personalize.profiles
+    import personalize.profiles.store
 
-    monkeypatch.setattr(personalize.profiles, "_store", FailingStore())
+    monkeypatch.setattr(personalize.profiles.store, "_store", FailingStore())
 
 
 def test_a_failing_store_gets_a_generic_503(visitor: Client, failing_store: None) -> None:
@@ -149,6 +149,6 @@ def test_a_failing_store_gets_a_generic_503(visitor: Client, failing_store: None
 
 
 def _visitor_cookie() -> str:
-    from personalize.identity import dump_visitor_id
+    from personalize.visitors.identity import dump_visitor_id
 
     return dump_visitor_id("c" * 32)

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from personalize.attribution import read_attribution
-from personalize.consent import dump_consent_cookie
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.attribution import read_attribution
 from tests.conftest import IPHONE
 
 pytestmark = pytest.mark.django_db

@@ -17,17 +17,17 @@ from cms_site.home.models import HomePage
 from personalize.analytics.experiments import experiments_changed
 from personalize.analytics.goals import goals_changed
 from personalize.analytics.store import counter_store
-from personalize.consent import dump_consent_cookie
-from personalize.identity import (
+from personalize.models import Goal, Profile, Segment
+from personalize.profiles.scoring import config_changed
+from personalize.rules.scoring import ProfileState
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.identity import (
     VisitorCookie,
     dump_visitor_id,
     read_visitor_cookie,
     read_visitor_id,
 )
-from personalize.models import Goal, Profile, Segment
-from personalize.registry import segments_changed
-from personalize.rules.scoring import ProfileState
-from personalize.scoring_config import config_changed
+from personalize.visitors.registry import segments_changed
 from tests.conftest import IPHONE, redis_cache, without_clock_segments
 
 pytestmark = pytest.mark.django_db

@@ -12,13 +12,13 @@ from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 
 from personalize.blocks import PersonalizedBlock
-from personalize.consent import dump_consent_cookie, parse_consent_cookie
-from personalize.identity import dump_visitor_id
+from personalize.blocks.preference import PreferenceBlock
 from personalize.models import Profile
-from personalize.preferences import PreferenceBlock
-from personalize.profiles import ProfileKey, profile_store
+from personalize.profiles.store import ProfileKey, profile_store
 from personalize.rules.scoring import ProfileState
-from personalize.visitor import Visitor
+from personalize.signals.consent import dump_consent_cookie, parse_consent_cookie
+from personalize.visitors.identity import dump_visitor_id
+from personalize.visitors.visitor import Visitor
 from tests.conftest import IPHONE
 
 pytestmark = pytest.mark.django_db

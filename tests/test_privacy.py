@@ -14,11 +14,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from personalize.consent import dump_consent_cookie
-from personalize.identity import dump_visitor_id
 from personalize.models import Profile
-from personalize.profiles import ProfileKey, new_visitor_id, profile_store
+from personalize.profiles.store import ProfileKey, new_visitor_id, profile_store
 from personalize.rules.scoring import ProfileState
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.identity import dump_visitor_id
 from tests.conftest import IPHONE
 
 pytestmark = pytest.mark.django_db

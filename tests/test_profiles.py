@@ -17,13 +17,14 @@ from django.core.management import call_command
 from django.db import connection
 from wagtail.models import Page
 
-from personalize.consent import dump_consent_cookie
-from personalize.identity import dump_visitor_id, read_visitor_id
 from personalize.models import Profile, ScoringRule
-from personalize.profiles import DatabaseProfileStore, ProfileKey, profile_store
+from personalize.profiles.database import DatabaseProfileStore
+from personalize.profiles.scoring import config_changed
+from personalize.profiles.store import ProfileKey, profile_store
 from personalize.rules.scoring import ProfileState
-from personalize.scoring_config import config_changed
-from personalize.visitor import Visitor
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.identity import dump_visitor_id, read_visitor_id
+from personalize.visitors.visitor import Visitor
 
 pytestmark = pytest.mark.django_db
 

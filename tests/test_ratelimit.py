@@ -11,8 +11,8 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
-from personalize.consent import dump_consent_cookie
-from personalize.ratelimit import Rate, client_key, parse_rate, rate_limits, retry_after
+from personalize.signals.consent import dump_consent_cookie
+from personalize.visitors.ratelimit import Rate, client_key, parse_rate, rate_limits, retry_after
 from tests.conftest import redis_cache
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.core.cache import caches
 
 from personalize.cache import CacheVersionStore
 from personalize.models import Segment
-from personalize.registry import current_segments, registry
 from personalize.segments import SegmentRegistry, VersionStoreError
-from personalize.visitor import Visitor
+from personalize.visitors.registry import current_segments, registry
+from personalize.visitors.visitor import Visitor
 from tests.conftest import IPHONE, NOW, redis_cache
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -105,7 +105,7 @@ def _consenting_client() -> Any:
 
     from django.test import Client
 
-    from personalize.consent import dump_consent_cookie
+    from personalize.signals.consent import dump_consent_cookie
 
     client = Client()
     client.cookies["pz_consent"] = dump_consent_cookie(["personalization"], time.time())

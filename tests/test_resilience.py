@@ -19,20 +19,16 @@ from django.core.management.base import CommandError
 from benchmarks.redis_commands import counting
 from personalize import cache
 from personalize.analytics import pending as pending_module
+from personalize.analytics.counters import AnalyticsUnavailable, VisitRecord
 from personalize.analytics.flush import flush
+from personalize.analytics.local_store import LocalCounterStore
 from personalize.analytics.pending import PendingCounts, count
-from personalize.analytics.store import (
-    AnalyticsUnavailable,
-    LocalCounterStore,
-    RedisCounterStore,
-    VisitRecord,
-    counter_store,
-    reset_counter_store,
-)
+from personalize.analytics.redis_store import RedisCounterStore
+from personalize.analytics.store import counter_store, reset_counter_store
 from personalize.cache import CacheUnavailable, CacheVersionStore, CircuitBreaker
 from personalize.checks import check_redis
 from personalize.models import StoreEpoch
-from personalize.visitor import Visitor
+from personalize.visitors.visitor import Visitor
 from tests.conftest import IPHONE, NOW, redis_cache
 
 DAY = date(2026, 11, 25)
@@ -243,8 +239,8 @@ def _consenting_client() -> Any:
 
     from django.test import Client
 
-    from personalize.consent import dump_consent_cookie
-    from personalize.identity import dump_visitor_id
+    from personalize.signals.consent import dump_consent_cookie
+    from personalize.visitors.identity import dump_visitor_id
 
     client = Client()
     client.cookies["pz_consent"] = dump_consent_cookie(
@@ -277,7 +273,7 @@ def test_a_page_costs_one_read_and_one_write(redis_settings: Any, demo_site: Non
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_the_request_reads_versions_and_profile_in_one_mget(redis_settings: Any) -> None:
-    from personalize.profiles import ProfileKey, profile_store
+    from personalize.profiles.store import ProfileKey, profile_store
 
     key = ProfileKey(visitor_id=VISITOR)
     with cache.request_reads(lambda: [key.cache_key]), counting() as counts:

@@ -378,13 +378,13 @@ def test_journey_stage_unknown_stage_compiles_to_itself() -> None:
 def test_stage_names_reads_scoring_config_in_threshold_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import personalize.scoring_config
+    import personalize.profiles.scoring
     from personalize.rules.scoring import Stage
 
     class Config:
         stages = (Stage("hot", 70), Stage("cold", 0), Stage("warm", 30))
 
-    monkeypatch.setattr(personalize.scoring_config, "current_config", lambda: Config())
+    monkeypatch.setattr(personalize.profiles.scoring, "current_config", lambda: Config())
     assert REAL_STAGE_NAMES() == ["cold", "warm", "hot"]
     monkeypatch.setattr(visitor, "stage_names", REAL_STAGE_NAMES)
     assert visitor.stage_choices() == [("cold", "cold"), ("warm", "warm"), ("hot", "hot")]

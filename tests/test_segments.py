@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from personalize.models import Segment
-from personalize.registry import current_segments, registry
 from personalize.rules import ConditionError
 from personalize.segments import (
     MemoryVersionStore,
@@ -18,7 +17,8 @@ from personalize.segments import (
     SegmentSet,
     VersionStoreError,
 )
-from personalize.visitor import Visitor
+from personalize.visitors.registry import current_segments, registry
+from personalize.visitors.visitor import Visitor
 from tests.conftest import IPHONE, NOW
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,11 +14,12 @@ from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from personalize.consent import dump_consent_cookie
-from personalize.profiles import MemoryProfileStore, ProfileKey, profile_store
-from personalize.skip_paths import is_skipped, skipped_prefixes
-from personalize.tracking import record_consent
-from personalize.visitor import Visitor
+from personalize.profiles.memory import MemoryProfileStore
+from personalize.profiles.store import ProfileKey, profile_store
+from personalize.signals.consent import dump_consent_cookie
+from personalize.tracking.choices import record_consent
+from personalize.visitors.skip_paths import is_skipped, skipped_prefixes
+from personalize.visitors.visitor import Visitor
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.template import RequestContext
 
 from cms_site.home.models import HomePage
-from personalize.userbar import ViewAsSegmentItem
+from personalize.admin.userbar import ViewAsSegmentItem
 
 pytestmark = pytest.mark.django_db
 

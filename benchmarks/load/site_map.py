@@ -3,7 +3,7 @@
 Runs inside the demo project (``DJANGO_SETTINGS_MODULE=cms_site.settings`` and the scenario's
 ``DATABASE_URL``) and prints JSON: every live page's path and id, and how many impressions one
 delivery of it counts. That is the number of distinct block keys among its personalized blocks
-(``personalize.analytics.walk``): a request notes one impression per block key, variant,
+(``personalize.blocks.walk``): a request notes one impression per block key, variant,
 alternative and segment, and a visitor gets one variant of each block; blocks without a key
 count nothing. It also says whether WhiteNoise serves static files, and which ones the pages
 link.
@@ -25,7 +25,7 @@ def site_map() -> dict[str, object]:
     from django.templatetags.static import static
     from wagtail.models import Page
 
-    from personalize.analytics.walk import personalized_blocks
+    from personalize.blocks.walk import personalized_blocks
 
     pages = []
     for page in Page.objects.live().public().specific().order_by("path"):

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 import personalize
 from cms_site.home.models import ProductPage, format_price
-from personalize.consent import ANALYTICS
+from personalize.signals.consent import ANALYTICS
 
 #: The session key of the cart: {"<product page id>": quantity}.
 CART = "demo_cart"

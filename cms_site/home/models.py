@@ -21,9 +21,8 @@ from wagtail.search import index
 
 import personalize
 from cms_site.home.links import INVALID_LINK, safe_link
-from personalize.blocks import GatedBlock, PersonalizedBlock
+from personalize.blocks import GatedBlock, PersonalizedBlock, PreferenceBlock
 from personalize.pages import PersonalizedPageMixin
-from personalize.preferences import PreferenceBlock
 
 
 class ContentPageTag(TaggedItemBase):
@@ -75,7 +74,7 @@ class CountryPickerBlock(blocks.StaticBlock):
         self, value: Any, parent_context: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         from cms_site.home.middleware import COOKIE
-        from personalize.choices import countries
+        from personalize.rule_blocks.choices import countries
 
         context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
         request = (parent_context or {}).get("request")

@@ -14,16 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from personalize.analytics.walk import personalized_blocks
 from personalize.cache import CacheVersionStore
 from personalize.conf import personalize_settings, register_reset
-from personalize.consent import ANALYTICS
 from personalize.rules.bucketing import bucket, choose, thompson_weights
 from personalize.segments import VersionedRegistry
+from personalize.signals.consent import ANALYTICS
 
 logger = logging.getLogger(__name__)
 
@@ -201,43 +199,3 @@ def optimized_weights(state: ExperimentState, arms: int) -> list[float]:
     refresh = personalize_settings.OPTIMIZE_REFRESH_SECONDS
     safely(lambda: store.shared_set(shared_key, json.dumps(weights), refresh), None)
     return weights
-
-
-def sync_page_experiments(page: Any) -> int:
-    """Create or update the Experiment of every variant with alternatives on ``page``.
-
-    Runs when a page is published (the alternatives' labels and weights are the ones visitors
-    get). Experiments of variants that lost their alternatives are left as they are.
-
-    Returns:
-        How many experiments were created or updated.
-    """
-    from personalize.models import Experiment
-
-    found = 0
-    for block_key, variant in _variants_with_alternatives(page):
-        arms = [{"label": variant.get("label") or "Variant content", "weight": variant["weight"]}]
-        arms += [
-            {"label": alt.get("label") or f"Alternative {n}", "weight": alt["weight"]}
-            for n, alt in enumerate(variant["alternatives"], start=1)
-        ]
-        name = f"{page.title} · {variant.get('label') or 'variant'}"
-        experiment, created = Experiment.objects.get_or_create(
-            key=variant["key"],
-            defaults={"page": page, "block_key": block_key, "name": name[:255]},
-        )
-        experiment.page = page
-        experiment.block_key = block_key
-        experiment.arms = arms
-        experiment.holdout = int(variant.get("holdout") or 0)
-        experiment.save(update_fields=["page", "block_key", "arms", "holdout"])
-        found += 1
-    return found
-
-
-def _variants_with_alternatives(page: Any) -> Iterator[tuple[str, Any]]:
-    """``(block key, variant value)`` for each keyed variant with alternatives on the page."""
-    for block_key, value in personalized_blocks(page):
-        for variant in value["variants"]:
-            if variant.get("key") and list(variant.get("alternatives") or []):
-                yield block_key, variant

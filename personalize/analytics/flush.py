@@ -41,7 +41,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from personalize.analytics.store import DAY_TTL, BaseCounterStore, counter_store
+from personalize.analytics.counters import DAY_TTL, BaseCounterStore
+from personalize.analytics.store import counter_store
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """Goals, conversions and funnels: what a consenting visitor's events achieve.
 
-:func:`on_event` is called by :func:`personalize.tracking.track` for every event of a visitor who
-allowed analytics (never for bots or previews). It finds the enabled goals the event reaches and
-writes, in one round trip to the counter store (:mod:`personalize.analytics.store`):
+:func:`on_event` is called by :func:`personalize.tracking.events.track` for every event of a
+visitor who allowed analytics (never for bots or previews). It finds the enabled goals the
+event reaches and writes, in one round trip to the counter store
+(:mod:`personalize.analytics.store`):
 
 * ``goal|<goal>|<segment>``: one completion per matched segment (``-`` when none);
 * with a visitor id, ``conv|<goal>|<page>|<block>|<variant>|<alt>|<segment>``: one conversion
@@ -160,7 +161,7 @@ def on_event(visitor: Any, event: Event, *, now: float | None = None) -> list[in
     The caller has checked that the visitor allowed analytics and is no bot or preview.
 
     Args:
-        visitor: the :class:`~personalize.visitor.Visitor` (its ``segment_ids`` and
+        visitor: the :class:`~personalize.visitors.visitor.Visitor` (its ``segment_ids`` and
             ``visitor_id`` are read).
         event: what the visitor did.
         now: the Unix time of the event (default: now).
@@ -267,30 +268,3 @@ def _count_visitor(
         if first(f"funnel|{step.funnel_id}|{step.index}", stamp):
             for segment in segments:
                 _bump(counts, f"funnel|{step.funnel_id}|{step.index}|{segment}")
-
-
-def track_registration(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    """Track ``"registration"`` when a visitor creates their account (``post_save`` on users).
-
-    Only inside a request (the current visitor), not when fixtures are loaded, and not when a
-    logged-in user (an editor in the admin) creates someone else's account. The event is tracked
-    once the transaction commits, so a failed sign-up counts nothing.
-    """
-    if not created or kwargs.get("raw"):
-        return
-    from personalize.visitor import current_visitor
-
-    visitor = current_visitor()
-    if visitor is None:
-        return
-    user = getattr(visitor.request, "user", None)
-    if user is not None and user.is_authenticated and user.pk != instance.pk:
-        return
-    from django.db import transaction
-
-    from personalize import tracking
-
-    transaction.on_commit(
-        lambda: tracking.track(visitor.request, REGISTRATION_EVENT, visitor=visitor),
-        robust=True,
-    )

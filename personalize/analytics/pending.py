@@ -18,12 +18,8 @@ import threading
 from collections.abc import Mapping
 from datetime import date
 
-from personalize.analytics.store import (
-    AnalyticsUnavailable,
-    BaseCounterStore,
-    VisitRecord,
-    counter_store,
-)
+from personalize.analytics.counters import AnalyticsUnavailable, BaseCounterStore, VisitRecord
+from personalize.analytics.store import counter_store
 
 logger = logging.getLogger(__name__)
 

@@ -71,8 +71,8 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
         return
     if visitor.context.attributes["device"].get("type") == "bot":
         return
+    from personalize.analytics.counters import VisitRecord
     from personalize.analytics.pending import count
-    from personalize.analytics.store import VisitRecord
     from personalize.analytics.visitor_state import visitor_state
 
     day = datetime.now(UTC).date()

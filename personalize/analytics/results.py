@@ -5,7 +5,7 @@ store's live hashes (not flushed yet; the flush renames a day's hash before writ
 counter is in one place or the other). When the store is unreachable the results show the
 flushed counts only.
 
-The report (:mod:`personalize.analytics.report`) reads :func:`block_rows`,
+The report (:mod:`personalize.admin.report`) reads :func:`block_rows`,
 :func:`daily_series` and :func:`funnel_rows`; automatic optimization reads
 :func:`experiment_arms`; the segments list reads :func:`segment_visitors`. The rows and their
 statistics are built in :mod:`personalize.analytics.rows` (:class:`Row`, :class:`FunnelRow`

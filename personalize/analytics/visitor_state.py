@@ -5,9 +5,9 @@ visitor's first exposures, goals, funnel steps and test assignments. A visitor i
 current request gets no hash: the browser may keep no cookies at all (a scraper, a client with
 a forged consent cookie), and every one of its requests would leave a key behind. What that
 request would remember is carried in the visitor cookie instead
-(:attr:`~personalize.visitor.Visitor.carried`); the aggregate counters are counted at once, as
-for any visitor. The first request that brings the cookie back stores the carried fields with
-``HSETNX``, uncounted, and the cookie is written again without them.
+(:attr:`~personalize.visitors.visitor.Visitor.carried`); the aggregate counters are counted at
+once, as for any visitor. The first request that brings the cookie back stores the carried
+fields with ``HSETNX``, uncounted, and the cookie is written again without them.
 
 Unique visitors per segment are counted from that returning request on: counting them needs the
 visitor's hash.
@@ -17,13 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from personalize.analytics.store import (
-    VISITOR_STATE_TTL,
-    BaseCounterStore,
-    counter_store,
-    safely,
-)
-from personalize.consent import ANALYTICS
+from personalize.analytics.counters import VISITOR_STATE_TTL, BaseCounterStore
+from personalize.analytics.store import counter_store, safely
+from personalize.signals.consent import ANALYTICS
 
 #: Attribute of the visitor holding its state for the request.
 _ATTRIBUTE = "_personalize_analytics_state"
@@ -33,7 +29,7 @@ class VisitorState:
     """One visitor's analytics fields for the current request.
 
     Args:
-        visitor: the :class:`~personalize.visitor.Visitor`.
+        visitor: the :class:`~personalize.visitors.visitor.Visitor`.
         store: the counter store.
         visitor_id: the visitor's id.
         carried: the dict that holds a new visitor's fields (their cookie), or None to keep

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from graphql import GraphQLError
 
 from personalize.conf import personalize_settings
-from personalize.context import FrontendSignals
-from personalize.visitor import Visitor
+from personalize.visitors.context import FrontendSignals
+from personalize.visitors.visitor import Visitor
 
 #: The header a trusted front-end server sends its key in.
 FRONTEND_KEY_HEADER = "X-Personalize-Frontend-Key"

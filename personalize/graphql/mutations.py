@@ -15,18 +15,13 @@ from django.http import HttpRequest
 from graphql import GraphQLError
 from wagtail.models import Page
 
-from personalize.consent import dump_consent_cookie
 from personalize.graphql.access import visitor_for
 from personalize.graphql.query import VisitorInput, page_pk, viewable
-from personalize.identity import dump_visitor_id
-from personalize.tracking import (
-    EVENT_NAME,
-    PREFERENCE_KEY,
-    change_consent,
-    set_preference,
-    track,
-)
-from personalize.visitor import Visitor, current_visitor
+from personalize.signals.consent import dump_consent_cookie
+from personalize.tracking.choices import PREFERENCE_KEY, change_consent, set_preference
+from personalize.tracking.events import EVENT_NAME, track
+from personalize.visitors.identity import dump_visitor_id
+from personalize.visitors.visitor import Visitor, current_visitor
 
 #: At most this many purposes and tags are read from one call; the rest are ignored.
 _LIST_LIMIT = 20

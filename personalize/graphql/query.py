@@ -16,8 +16,8 @@ from wagtail.models import Page, Site
 from personalize.graphql.access import visitor_for
 from personalize.graphql.types import JSONString, StreamFieldBlock, VisitorType, bound_blocks
 from personalize.pages import SEGMENT_MODE_PREFIX
-from personalize.registry import current_segments
-from personalize.visitor import Visitor
+from personalize.visitors.registry import current_segments
+from personalize.visitors.visitor import Visitor
 
 
 class VisitorInput(graphene.InputObjectType):

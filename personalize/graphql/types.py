@@ -10,7 +10,7 @@ import graphene
 from django.core.serializers.json import DjangoJSONEncoder
 
 from personalize.blocks import GatedBlock, PersonalizedBlock
-from personalize.explanations import matched_explanation
+from personalize.blocks.explanations import matched_explanation
 from personalize.graphql.access import is_editor
 
 

@@ -43,7 +43,7 @@ from personalize.graphql.limits import (
     holds_nul,
     query_limits_rule,
 )
-from personalize.ratelimit import graphql_rate_limited
+from personalize.visitors.ratelimit import graphql_rate_limited
 
 
 @lru_cache(maxsize=256)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
-from personalize.choices import join_or, label
+from personalize.rule_blocks.choices import join_or, label
 
 
 def split_values(text: str | None) -> list[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from personalize import choices
-from personalize.choices import join_or
+from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule
+from personalize.rule_blocks.choices import join_or
 
 _DEVICE_PHRASES = {
     "mobile": "a mobile phone",

@@ -7,9 +7,9 @@ from typing import Any
 
 from wagtail import blocks
 
-from personalize import choices
-from personalize.choices import join_or, label
+from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid, split_values
+from personalize.rule_blocks.choices import join_or, label
 
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 

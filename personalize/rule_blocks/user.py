@@ -7,8 +7,8 @@ from typing import Any
 
 from wagtail import blocks
 
-from personalize.choices import join_or
 from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid
+from personalize.rule_blocks.choices import join_or
 
 
 class LoggedInRule(RuleBlock):

@@ -8,12 +8,14 @@ which is exactly what such a visitor is to us.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from wagtail import blocks
 
-from personalize.choices import join_or, label
 from personalize.rule_blocks.base import RuleBlock, invalid, split_values
+from personalize.rule_blocks.choices import join_or, label
+from personalize.rules.scoring import DEFAULT_STAGES, Stage
 
 #: The longest interest tag or preference key a profile keeps (longer ones are cut on load).
 MAX_KEY_LENGTH = 100
@@ -27,11 +29,24 @@ _SCORE_PHRASES = {"gte": "of at least", "lt": "below"}
 _PURPOSES = [("personalization", "Personalization"), ("analytics", "Analytics")]
 
 
+#: Where the journey stages come from. The rule builder sits below the models that store the
+#: stages, so the scoring configuration registers itself here (:func:`set_stage_source`).
+def _default_stages() -> Iterable[Stage]:
+    return DEFAULT_STAGES
+
+
+_stage_source: Callable[[], Iterable[Stage]] = _default_stages
+
+
+def set_stage_source(source: Callable[[], Iterable[Stage]]) -> None:
+    """Read the journey stages from ``source`` (called by :mod:`personalize.profiles.scoring`)."""
+    global _stage_source
+    _stage_source = source
+
+
 def stage_names() -> list[str]:
     """The journey stages' names, lowest threshold first (read when a form renders or saves)."""
-    from personalize.scoring_config import current_config
-
-    stages = sorted(current_config().stages, key=lambda stage: stage.threshold)
+    stages = sorted(_stage_source(), key=lambda stage: stage.threshold)
     return [stage.name for stage in stages]
 
 

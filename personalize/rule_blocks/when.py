@@ -6,7 +6,7 @@ from typing import Any
 
 from wagtail import blocks
 
-from personalize import choices
+from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from personalize import choices
+from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule, TextListRule
 
 _REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")

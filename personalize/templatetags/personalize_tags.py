@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from personalize.conf import personalize_settings
-from personalize.consent import OPTIONAL_PURPOSES, PERSONALIZATION
+from personalize.signals.consent import OPTIONAL_PURPOSES, PERSONALIZATION
 
 register = template.Library()
 
@@ -78,7 +78,7 @@ def do_segment(parser: Parser, token: Token) -> SegmentNode:
 
 def _request_visitor(context: template.Context) -> Any:
     """The visitor of the context's request (attached when the middleware did not run)."""
-    from personalize.visitor import visitor_of
+    from personalize.visitors.visitor import visitor_of
 
     request = context.get("request")
     return None if request is None else visitor_of(request)
@@ -114,7 +114,7 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
     ``request`` in the context.
     """
     from personalize.models.settings import BANNER_DEFAULTS
-    from personalize.scoring_config import current_config
+    from personalize.profiles.scoring import current_config
 
     visitor = _request_visitor(context)
     if visitor is None or context.get("personalize_hide_banner"):

@@ -22,8 +22,8 @@ EXPERIMENT = "Home page: phones call, message or come in?"
 def test_phone_visitors_are_tested_and_the_editor_ends_the_test(
     demo_site: str, new_page: Any, screenshot: Any
 ) -> None:
-    from personalize.consent import dump_consent_cookie
     from personalize.models import Experiment
+    from personalize.signals.consent import dump_consent_cookie
 
     base = demo_site
     host = base.split("//", 1)[1].split(":", 1)[0]

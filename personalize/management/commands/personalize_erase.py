@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from personalize.management.commands.personalize_export import add_target_arguments, target_key
-from personalize.profiles import profile_store
-from personalize.tracking import forget_analytics
+from personalize.profiles.store import profile_store
+from personalize.tracking.erasure import forget_analytics
 
 
 class Command(BaseCommand):

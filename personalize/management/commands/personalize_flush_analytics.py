@@ -19,8 +19,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from personalize.analytics.counters import AnalyticsUnavailable
 from personalize.analytics.flush import flush
-from personalize.analytics.store import AnalyticsUnavailable
 
 
 def _plural(count: int, singular: str, plural: str) -> str:

@@ -8,16 +8,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from personalize.conf import personalize_settings
-from personalize.profiles import (
-    BaseProfileStore,
-    DatabaseProfileStore,
-    MemoryProfileStore,
-    profile_store,
-)
+from personalize.profiles.database import DatabaseProfileStore
+from personalize.profiles.memory import MemoryProfileStore
+from personalize.profiles.store import BaseProfileStore, profile_store
 
 
 def count_stale(store: BaseProfileStore, before: datetime) -> int:
-    """How many profiles :meth:`~personalize.profiles.BaseProfileStore.purge` would delete.
+    """How many profiles :meth:`~personalize.profiles.store.BaseProfileStore.purge` would delete.
 
     Raises:
         CommandError: the store cannot count (a custom store).

@@ -15,10 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from personalize.blocks import _visitor
-from personalize.consent import PERSONALIZATION
-from personalize.explanations import privacy_url
-from personalize.tracking import PREFERENCE_KEY, PREFERENCE_VALUE_LENGTH
+from personalize.blocks.context import visitor_for
+from personalize.blocks.explanations import privacy_url
+from personalize.signals.consent import PERSONALIZATION
+from personalize.tracking.choices import PREFERENCE_KEY, PREFERENCE_VALUE_LENGTH
 
 
 class PreferenceOptionBlock(blocks.StructBlock):
@@ -67,7 +67,7 @@ class PreferenceBlock(blocks.StructBlock):
 
     def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(value, parent_context=parent_context)
-        visitor = _visitor(parent_context)
+        visitor = visitor_for(parent_context)
         allowed = visitor is not None and visitor.consent.allows(PERSONALIZATION)
         context.update(
             {
@@ -89,7 +89,7 @@ class PreferenceBlock(blocks.StructBlock):
             "question": value["question"],
             "options": [{"value": o["value"], "label": o["label"]} for o in value["options"]],
             "helpText": value["help_text"],
-            "answer": answer(_visitor(context), value["key"]),
+            "answer": answer(visitor_for(context), value["key"]),
         }
 
     def get_searchable_content(self, value: Any) -> list[str]:

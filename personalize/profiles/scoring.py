@@ -12,6 +12,7 @@ from typing import Any
 
 from personalize.cache import CacheVersionStore
 from personalize.conf import register_reset
+from personalize.rule_blocks.visitor import set_stage_source
 from personalize.rules import ConditionError
 from personalize.rules.scoring import DEFAULT_HALF_LIFE_DAYS, DEFAULT_STAGES, ScoringRule, Stage
 from personalize.segments import VersionedRegistry
@@ -81,3 +82,11 @@ def current_config() -> ScoringConfig:
 def config_changed(**kwargs: Any) -> None:
     """Announce a change of scoring rules or settings to every process."""
     config_registry.invalidate()
+
+
+def _current_stages() -> tuple[Stage, ...]:
+    return current_config().stages
+
+
+# The rule builder offers the configured stages to editors.
+set_stage_source(_current_stages)

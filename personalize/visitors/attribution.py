@@ -15,7 +15,7 @@ from personalize.signing import sign, unsign
 
 logger = logging.getLogger(__name__)
 
-_SALT = "personalize.attribution"
+_SALT = "personalize.visitors.attribution"
 #: The cookie's timestamp is refreshed at most this often, so most responses set no cookie.
 _REFRESH_SECONDS = 60
 _KEYS = ("channel", "source", "medium", "campaign", "term", "content", "host")

@@ -26,13 +26,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
-from personalize import tracking
 from personalize.conf import personalize_settings
-from personalize.consent import OPTIONAL_PURPOSES, PERSONALIZATION
-from personalize.forms import EraseForm
-from personalize.identity import read_visitor_cookie
 from personalize.models.settings import BANNER_DEFAULTS
-from personalize.privacy import (
+from personalize.profiles.scoring import current_config
+from personalize.signals.consent import OPTIONAL_PURPOSES, PERSONALIZATION
+from personalize.tracking.erasure import erase_visitor
+from personalize.tracking.privacy import (
     browser_analytics,
     export_for_request,
     matched_segments,
@@ -41,9 +40,10 @@ from personalize.privacy import (
     stored_profiles,
     timestamp,
 )
-from personalize.scoring_config import current_config
-from personalize.views import answers_store_errors, json_response, see_other, wants_json
-from personalize.visitor import visitor_of
+from personalize.views.endpoints import answers_store_errors, json_response, see_other, wants_json
+from personalize.views.forms import EraseForm
+from personalize.visitors.identity import read_visitor_cookie
+from personalize.visitors.visitor import visitor_of
 
 #: The message shown after erasure.
 ERASED_MESSAGE = gettext_lazy("Everything we stored about you has been erased.")
@@ -225,7 +225,7 @@ def privacy_erase(request: HttpRequest) -> HttpResponse:
             HIDE_BANNER: True,
         }
         return _private(render(request, "personalize/privacy_erase.html", context))
-    deleted = tracking.erase_visitor(request)
+    deleted = erase_visitor(request)
     if wants_json(request):
         return json_response({"erased": deleted})
     target = reverse("personalize:privacy")

@@ -1,10 +1,8 @@
-"""The visitor id cookie, and what happens to a visitor's memory at login and logout.
+"""The visitor id cookie: who an anonymous, consenting visitor is from one request to the next.
 
 After consent to personalization an anonymous visitor gets a random id in a signed first-party
-cookie; their profile is stored under it. At login the anonymous profile merges into the user's
-(:meth:`~personalize.profiles.BaseProfileStore.merge_into_user`) and the more recent consent
-choice wins on both sides. At logout the id and the visit's attribution are dropped, so the next
-anonymous visitor in that browser starts with nothing.
+cookie; their profile is stored under it. What happens to it at login and logout is
+:mod:`personalize.tracking.login`.
 
 A visitor id minted in a request is not trusted to last until the browser sends it back: a
 client that keeps no cookies (a scraper, a forged consent cookie) would otherwise leave a
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,13 +22,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from personalize.conf import personalize_settings
-from personalize.consent import PERSONALIZATION, dump_consent_cookie, parse_consent_cookie
-from personalize.profiles import ProfileKey, new_visitor_id, profile_store, valid_visitor_id
+from personalize.profiles.store import valid_visitor_id
+from personalize.signals.consent import dump_consent_cookie
 from personalize.signing import sign, unsign
 
 logger = logging.getLogger(__name__)
 
-_SALT = "personalize.visitor"
+_SALT = "personalize.visitors.visitor"
 
 
 #: Most analytics fields a visitor cookie carries, and the longest JSON it may hold (the signed
@@ -152,54 +149,3 @@ def forget_browser(response: HttpResponse) -> None:
     conf = personalize_settings
     for name in (conf.VISITOR_COOKIE, conf.ATTRIBUTION_COOKIE, conf.TIMEZONE_COOKIE):
         response.delete_cookie(name, samesite="Lax")
-
-
-def on_login(request: HttpRequest, user: Any) -> None:
-    """Merge the anonymous profile into the user's and reconcile the two consent choices.
-
-    Runs from Django's ``user_logged_in`` signal. What the response must change in the browser
-    (a newer consent from the profile) is left on the request's visitor for the middleware.
-    """
-    from personalize.scoring_config import current_config
-    from personalize.visitor import visitor_of
-
-    conf = personalize_settings
-    now = time.time()
-    store = profile_store()
-    user_key = ProfileKey(user_id=user.pk)
-    cookie = parse_consent_cookie(request.COOKIES.get(conf.CONSENT_COOKIE))
-    visitor_id = read_visitor_id(request.COOKIES.get(conf.VISITOR_COOKIE))
-    merged = None
-    if visitor_id is not None and cookie is not None and PERSONALIZATION in cookie[0]:
-        from personalize.tracking import store_first_visit
-
-        # The browser brought the id back: the first visit it carries joins the account too.
-        store_first_visit(visitor_of(request), visitor_id)
-        merged = store.merge_into_user(
-            visitor_id, user.pk, now, half_life_days=current_config().half_life_days
-        )
-    profile = merged if merged is not None else store.load(user_key)
-    visitor = visitor_of(request)
-    if cookie is not None and (profile is None or (profile.consent_at or 0) < cookie[1]):
-        if profile is not None or PERSONALIZATION in cookie[0]:
-            # The browser's choice is newer: the account keeps it as proof of consent.
-            from personalize.tracking import record_consent
-
-            record_consent(user_key, cookie[0], cookie[1])
-    elif profile is not None and profile.consent_at is not None:
-        # The account's choice is newer (made on another device): this browser takes it.
-        visitor.pending_consent = (profile.consent, profile.consent_at)
-    if visitor_id is not None:
-        # The old id now names the account's profile: the browser gets a fresh one, so that
-        # after the session ends the next visitor cannot reach the account's data through it.
-        visitor.pending_visitor_id = new_visitor_id()
-    visitor.refresh()
-
-
-def on_logout(request: HttpRequest, user: Any) -> None:
-    """Drop the visitor id and the attribution: the next anonymous visitor starts afresh."""
-    from personalize.visitor import visitor_of
-
-    visitor = visitor_of(request)
-    visitor.forget_browser = True
-    visitor.refresh()

@@ -1,115 +1,31 @@
-"""Where visitor profiles live: the profile store.
+"""The database profile store: one row per profile, a short-lived copy in the shared cache.
 
-A profile is found by the logged-in user or, for anonymous visitors, by the visitor id of their
-signed cookie (:class:`ProfileKey`). :class:`DatabaseProfileStore` keeps profiles in the
-database with a short-lived copy in the shared cache, so a warm request reads a profile with no
-query; every write locks the row, so concurrent events for one visitor are never lost. The store
-is chosen by ``PERSONALIZE["PROFILE_STORE"]``; :class:`MemoryProfileStore` serves tests and
-single-process set-ups.
+Every write locks the row (``SELECT … FOR UPDATE``), so concurrent events for one visitor are
+never lost; a warm read costs no query.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils.module_loading import import_string
 
 from personalize import cache
-from personalize.conf import personalize_settings, register_reset
+from personalize.conf import personalize_settings
+from personalize.profiles.store import (
+    BaseProfileStore,
+    Change,
+    ProfileKey,
+    ProfileStoreError,
+    audit_entry,
+    with_audit,
+)
 from personalize.rules.scoring import ProfileState, merge
 
 logger = logging.getLogger(__name__)
-
-Change = Callable[[ProfileState], ProfileState]
-
-
-@dataclass(frozen=True, slots=True)
-class ProfileKey:
-    """How a profile is found: by user when logged in, else by visitor id."""
-
-    visitor_id: str | None = None
-    user_id: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.visitor_id is None and self.user_id is None:
-            raise ValueError("a profile key needs a visitor id or a user id")
-
-    @property
-    def cache_key(self) -> str:
-        """The shared-cache key of this profile's copy."""
-        prefix = personalize_settings.CACHE_KEY_PREFIX
-        if self.user_id is not None:
-            return f"{prefix}:profile:u:{self.user_id}"
-        return f"{prefix}:profile:v:{self.visitor_id}"
-
-
-def new_visitor_id() -> str:
-    """A random visitor id (UUID4, 122 random bits)."""
-    return uuid.uuid4().hex
-
-
-def valid_visitor_id(value: object) -> str | None:
-    """``value`` as a canonical visitor id, or None when it is not one."""
-    if not isinstance(value, str) or len(value) != 32:
-        return None
-    try:
-        return uuid.UUID(hex=value).hex
-    except ValueError:
-        return None
-
-
-class ProfileStoreError(Exception):
-    """A profile could not be written (the caller records nothing and logs)."""
-
-
-class BaseProfileStore:
-    """The interface every profile store implements."""
-
-    def load(self, key: ProfileKey) -> ProfileState | None:
-        """The profile, or None when there is none."""
-        raise NotImplementedError
-
-    def update(self, key: ProfileKey, change: Change) -> ProfileState:
-        """Apply ``change`` atomically to the profile (created empty when missing).
-
-        Returns:
-            The profile as written.
-        """
-        raise NotImplementedError
-
-    def merge_into_user(
-        self, visitor_id: str, user_id: int, now: float, half_life_days: float
-    ) -> ProfileState | None:
-        """Fold the anonymous profile ``visitor_id`` into the user's profile.
-
-        Idempotent: once merged, the anonymous profile is gone and a second call changes
-        nothing. A user without a profile takes the anonymous one over.
-
-        Returns:
-            The user's profile after the merge, or None when there was nothing to merge.
-        """
-        raise NotImplementedError
-
-    def visitor_id_of(self, key: ProfileKey) -> str | None:
-        """The visitor id of the profile (a user's profile has one too), or None."""
-        raise NotImplementedError
-
-    def erase(self, key: ProfileKey) -> int:
-        """Delete the profile and every cached copy. Returns how many profiles were deleted."""
-        raise NotImplementedError
-
-    def purge(self, before: datetime) -> int:
-        """Delete profiles last seen before ``before``. Returns how many were deleted."""
-        raise NotImplementedError
 
 
 class DatabaseProfileStore(BaseProfileStore):
@@ -265,7 +181,7 @@ class DatabaseProfileStore(BaseProfileStore):
             elif known is None:
                 anonymous.user_id = user_id
                 state = ProfileState.from_json(anonymous.data)
-                state = _with_audit(state, now, "linked", anonymous.visitor_id.hex)
+                state = with_audit(state, now, "linked", anonymous.visitor_id.hex)
                 self._write(anonymous, state, "user")
             else:
                 state = merge(
@@ -273,7 +189,7 @@ class DatabaseProfileStore(BaseProfileStore):
                     ProfileState.from_json(known.data),
                     now,
                     half_life_days=half_life_days,
-                    audit=_audit(now, "merged", anonymous.visitor_id.hex, anonymous.data),
+                    audit=audit_entry(now, "merged", anonymous.visitor_id.hex, anonymous.data),
                 )
                 anonymous.delete()
                 self._write(known, state)
@@ -317,147 +233,3 @@ def _keys_of(rows: Any) -> list[ProfileKey]:
         if user_id is not None:
             keys.append(ProfileKey(user_id=user_id))
     return keys
-
-
-def _audit(now: float, action: str, visitor_id: str, data: Any) -> dict[str, Any]:
-    state = ProfileState.from_json(data)
-    return {
-        "at": now,
-        "action": action,
-        "visitor_id": visitor_id,
-        "visits": state.visits,
-        "score": round(state.score, 2),
-        "interests": len(state.interests),
-        "prefs": sorted(state.prefs),
-    }
-
-
-def _with_audit(state: ProfileState, now: float, action: str, visitor_id: str) -> ProfileState:
-    entry = _audit(now, action, visitor_id, state.to_json())
-    return replace(state, merges=(*state.merges, entry))
-
-
-class MemoryProfileStore(BaseProfileStore):
-    """Profiles in process memory (tests, single-process demos)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        #: visitor id → (user id or None, state)
-        self.profiles: dict[str, tuple[int | None, ProfileState]] = {}
-
-    def _find(self, key: ProfileKey) -> str | None:
-        if key.user_id is not None:
-            return next((v for v, (u, _) in self.profiles.items() if u == key.user_id), None)
-        found = self.profiles.get(key.visitor_id or "")
-        return key.visitor_id if found is not None and found[0] is None else None
-
-    def load(self, key: ProfileKey) -> ProfileState | None:
-        """The profile, or None."""
-        with self._lock:
-            found = self._find(key)
-            return None if found is None else self.profiles[found][1]
-
-    def update(self, key: ProfileKey, change: Change) -> ProfileState:
-        """Apply ``change`` under the store's lock."""
-        with self._lock:
-            found = self._find(key)
-            if found is None:
-                found = key.visitor_id if key.user_id is None else new_visitor_id()
-                assert found is not None  # noqa: S101 - a key has a visitor id or a user id
-                if found in self.profiles:
-                    raise ProfileStoreError("this visitor id belongs to a user's profile now")
-                self.profiles[found] = (key.user_id, ProfileState())
-            user_id, state = self.profiles[found]
-            state = change(state)
-            self.profiles[found] = (user_id, state)
-            return state
-
-    def merge_into_user(
-        self, visitor_id: str, user_id: int, now: float, half_life_days: float
-    ) -> ProfileState | None:
-        """Merge as the database store does."""
-        with self._lock:
-            anonymous = self.profiles.get(visitor_id)
-            if anonymous is not None and anonymous[0] is not None:
-                anonymous = None
-            known_id = self._find(ProfileKey(user_id=user_id))
-            if anonymous is None:
-                return None if known_id is None else self.profiles[known_id][1]
-            if known_id is None:
-                state = _with_audit(anonymous[1], now, "linked", visitor_id)
-                self.profiles[visitor_id] = (user_id, state)
-                return state
-            state = merge(
-                anonymous[1],
-                self.profiles[known_id][1],
-                now,
-                half_life_days=half_life_days,
-                audit=_audit(now, "merged", visitor_id, anonymous[1].to_json()),
-            )
-            del self.profiles[visitor_id]
-            self.profiles[known_id] = (user_id, state)
-            return state
-
-    def visitor_id_of(self, key: ProfileKey) -> str | None:
-        """The profile's visitor id."""
-        with self._lock:
-            return self._find(key)
-
-    def erase(self, key: ProfileKey) -> int:
-        """Delete the profile."""
-        with self._lock:
-            found = self._find(key)
-            if found is None:
-                return 0
-            del self.profiles[found]
-            return 1
-
-    def purge(self, before: datetime) -> int:
-        """Delete profiles last seen before ``before``."""
-        cutoff = before.timestamp()
-        with self._lock:
-            stale = [v for v, (_, s) in self.profiles.items() if (s.last_seen or 0) < cutoff]
-            for visitor_id in stale:
-                del self.profiles[visitor_id]
-            return len(stale)
-
-
-_store: BaseProfileStore | None = None
-
-
-def profile_store_class() -> type[BaseProfileStore]:
-    """The class named by ``PERSONALIZE["PROFILE_STORE"]``.
-
-    Raises:
-        ImproperlyConfigured: it cannot be imported or is no ``BaseProfileStore``.
-    """
-    path = personalize_settings.PROFILE_STORE
-    try:
-        store_class = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"PERSONALIZE['PROFILE_STORE'] = {path!r} cannot be imported: {exc}"
-        ) from exc
-    if not (isinstance(store_class, type) and issubclass(store_class, BaseProfileStore)):
-        raise ImproperlyConfigured(
-            f"PERSONALIZE['PROFILE_STORE'] = {path!r} is not a BaseProfileStore subclass, e.g. "
-            "'personalize.profiles.DatabaseProfileStore'."
-        )
-    return store_class
-
-
-def profile_store() -> BaseProfileStore:
-    """The configured store (``PERSONALIZE["PROFILE_STORE"]``), one per process."""
-    global _store
-    if _store is None:
-        _store = profile_store_class()()
-    return _store
-
-
-def reset_profile_store() -> None:
-    """Forget the store instance (settings changed)."""
-    global _store
-    _store = None
-
-
-register_reset(reset_profile_store)

@@ -8,9 +8,11 @@ from personalize.segments import SegmentRecord, SegmentRegistry, SegmentSet
 
 
 def _load_records() -> list[SegmentRecord]:
-    from personalize.models import Segment
+    # Imported when first used, so that importing the registry loads no models.
+    from personalize.models import Segment, SegmentQuerySet
 
-    return [segment.to_record() for segment in Segment.objects.live()]
+    # The queryset class itself (what ``Segment.objects`` proxies), so that ``live()`` is typed.
+    return [segment.to_record() for segment in SegmentQuerySet(Segment).live()]
 
 
 #: The registry every request reads; :func:`current_segments` is the public way in.

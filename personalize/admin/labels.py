@@ -2,7 +2,7 @@
 
 Counters only know keys and ids; editors know a page's title, "Personalized block 2",
 "Variant for: Austria" and "Alternative 1". The labels come from the pages' current content
-(found with :func:`~personalize.analytics.walk.personalized_blocks`), the experiments' arms
+(found with :func:`~personalize.blocks.walk.personalized_blocks`), the experiments' arms
 and the segments' names, and say so when the content is gone.
 """
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as __
 
 from personalize.analytics.rows import HOLDOUT, Row
-from personalize.analytics.walk import personalized_blocks
+from personalize.blocks.walk import personalized_blocks
 from personalize.models import Experiment, Segment
 
 

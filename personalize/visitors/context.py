@@ -18,15 +18,15 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
-from personalize.attribution import needs_refresh, read_attribution
 from personalize.conf import personalize_settings
-from personalize.consent import ConsentState, resolve_consent
 from personalize.rules.scoring import empty_visitor_attributes
 from personalize.signals.clock import local_time, pick_timezone
+from personalize.signals.consent import ConsentState, resolve_consent
 from personalize.signals.device import device_from_headers
 from personalize.signals.geo import normalize_geo, resolve_geo
 from personalize.signals.identity import user_attributes
 from personalize.signals.referral import classify_referral
+from personalize.visitors.attribution import needs_refresh, read_attribution
 
 logger = logging.getLogger(__name__)
 

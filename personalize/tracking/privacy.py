@@ -19,11 +19,11 @@ from typing import Any
 from django.http import HttpRequest
 
 from personalize.conf import personalize_settings
-from personalize.consent import ConsentState
-from personalize.identity import read_visitor_id
-from personalize.profiles import ProfileKey, profile_store, valid_visitor_id
+from personalize.profiles.scoring import current_config
+from personalize.profiles.store import ProfileKey, profile_store, valid_visitor_id
 from personalize.rules.scoring import ProfileState, profile_attributes
-from personalize.scoring_config import current_config
+from personalize.signals.consent import ConsentState
+from personalize.visitors.identity import read_visitor_id
 
 #: Identifies the export document's layout; bumped when keys change meaning.
 EXPORT_FORMAT = "wagtail-personalize/export/1"
@@ -76,7 +76,7 @@ def stored_profiles(request: HttpRequest) -> list[StoredProfile]:
     Returns:
         The stored profiles (empty when nothing is stored).
     """
-    from personalize.visitor import visitor_of
+    from personalize.visitors.visitor import visitor_of
 
     store = profile_store()
     found: list[StoredProfile] = []
@@ -272,8 +272,8 @@ def export_for_request(request: HttpRequest) -> dict[str, Any]:
         segments and why) and ``analytics`` (exposures, goals and test assignments remembered
         for this browser's visitor id).
     """
-    from personalize.identity import read_visitor_cookie
-    from personalize.visitor import visitor_of
+    from personalize.visitors.identity import read_visitor_cookie
+    from personalize.visitors.visitor import visitor_of
 
     visitor = visitor_of(request)
     cookie = read_visitor_cookie(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
@@ -287,8 +287,11 @@ def export_for_request(request: HttpRequest) -> dict[str, Any]:
 
 
 def browser_analytics(cookie: Any) -> dict[str, Any]:
-    """:func:`analytics_state` of a visitor cookie (a :class:`~personalize.identity.VisitorCookie`
-    or None), with what it carries."""
+    """:func:`analytics_state` of a visitor cookie, with what it carries.
+
+    Args:
+        cookie: a :class:`~personalize.visitors.identity.VisitorCookie`, or None.
+    """
     if cookie is None:
         return analytics_state(None)
     return analytics_state(cookie.visitor_id, cookie.carried)

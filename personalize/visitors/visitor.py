@@ -13,15 +13,15 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject, empty
 
 from personalize.conf import personalize_settings
-from personalize.consent import ANALYTICS, PERSONALIZATION, ConsentState, resolve_consent
-from personalize.context import FrontendSignals, VisitorContext, build_context
-from personalize.identity import VisitorCookie, read_visitor_cookie, read_visitor_id
-from personalize.profiles import ProfileKey, new_visitor_id, profile_store
-from personalize.ratelimit import retry_after
-from personalize.registry import current_segments
+from personalize.profiles.scoring import current_config
+from personalize.profiles.store import ProfileKey, new_visitor_id, profile_store
 from personalize.rules.scoring import ProfileState, empty_visitor_attributes, profile_attributes
-from personalize.scoring_config import current_config
 from personalize.segments import CompiledSegment, SegmentSet
+from personalize.signals.consent import ANALYTICS, PERSONALIZATION, ConsentState, resolve_consent
+from personalize.visitors.context import FrontendSignals, VisitorContext, build_context
+from personalize.visitors.identity import VisitorCookie, read_visitor_cookie, read_visitor_id
+from personalize.visitors.ratelimit import retry_after
+from personalize.visitors.registry import current_segments
 
 #: The visitor of the request being handled (set by the middleware), for code that renders
 #: without a template context, such as ``{{ page.body }}``.
@@ -212,7 +212,8 @@ class Visitor:
         """Whether the visitor id was minted in this request.
 
         The browser has not sent it back yet, so it may keep no cookies at all: no profile row
-        and no per-visitor cache keys are stored under it (see :mod:`personalize.identity`).
+        and no per-visitor cache keys are stored under it (see
+        :mod:`personalize.visitors.identity`).
         """
         return self._minted is not None and self.pending_visitor_id == self._minted[0]
 

@@ -8,8 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from personalize.consent import OPTIONAL_PURPOSES
-from personalize.tracking import EVENT_NAME, PREFERENCE_KEY, PREFERENCE_VALUE_LENGTH
+from personalize.signals.consent import OPTIONAL_PURPOSES
+from personalize.tracking.choices import PREFERENCE_KEY, PREFERENCE_VALUE_LENGTH
+from personalize.tracking.events import EVENT_NAME
 
 #: Longest ``next`` URL accepted by the forms.
 NEXT_LENGTH = 2000

@@ -81,7 +81,7 @@ def why(visitor: Any, segment_ids: Iterable[int]) -> list[dict[str, Any]]:
     """Which segments chose the content, and the visitor's values that made each rule match.
 
     Args:
-        visitor: the request's :class:`~personalize.visitor.Visitor`.
+        visitor: the request's :class:`~personalize.visitors.visitor.Visitor`.
         segment_ids: the matched segments that selected the content.
 
     Returns:
@@ -117,7 +117,7 @@ def matched_explanation(visitor: Any) -> list[dict[str, Any]]:
     get into a segment. Editors see everything through ``Visitor.explain()``.
 
     Args:
-        visitor: a :class:`~personalize.visitor.Visitor`.
+        visitor: a :class:`~personalize.visitors.visitor.Visitor`.
 
     Returns:
         ``[{"slug", "name", "matched": True, "match", "rules": [{"summary", "matched": True,

@@ -1,7 +1,7 @@
 """Where a page's personalized blocks are: one walk through its StreamFields.
 
-Publishing syncs the experiments of the blocks found (:mod:`personalize.analytics.experiments`)
-and the report labels them (:mod:`personalize.analytics.labels`); both walk with
+Publishing syncs the experiments of the blocks found (:mod:`personalize.blocks.publishing`)
+and the report labels them (:mod:`personalize.admin.labels`); both walk with
 :func:`personalized_blocks`.
 """
 
@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+
+from wagtail import blocks
+from wagtail.fields import StreamField
+
+from personalize.blocks.personalized import PersonalizedBlock
 
 
 def personalized_blocks(page: Any) -> Iterator[tuple[str, Any]]:
@@ -24,8 +29,6 @@ def personalized_blocks(page: Any) -> Iterator[tuple[str, Any]]:
         ``(block key, block value)``: the block's key (``""`` when it has none) and its
         ``PersonalizedBlock`` value.
     """
-    from wagtail.fields import StreamField
-
     specific = page.specific
     for model_field in specific._meta.get_fields():
         if isinstance(model_field, StreamField):
@@ -34,11 +37,6 @@ def personalized_blocks(page: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _walk(block: Any, value: Any) -> Iterator[tuple[str, Any]]:
-    # Imported here: personalize.blocks imports the analytics modules that walk.
-    from wagtail import blocks
-
-    from personalize.blocks import PersonalizedBlock
-
     if value is None:
         return
     if isinstance(block, PersonalizedBlock):

@@ -1,4 +1,4 @@
-"""Recording what a consenting visitor does: events, consent choices and stated preferences.
+"""Recording what a consenting visitor does: events scored into their profile and counted.
 
 ``personalize.track(request, name, **props)`` is the public entry point; the middleware tracks
 page views, and receivers track Wagtail form submissions and document downloads. Nothing is
@@ -6,9 +6,9 @@ written for a visitor who has not allowed personalization, for bots, or in previ
 
 A visitor id minted in the current request gets no profile row for a page view: the browser
 may keep no cookies at all. The page view rides in the visitor cookie
-(:meth:`~personalize.visitor.Visitor.first_visit`) and is scored into the profile when the
+(:meth:`~personalize.visitors.visitor.Visitor.first_visit`) and is scored into the profile when the
 browser sends the cookie back. Events that earn points, and stated preferences, are stored at
-once.
+once. Consent choices and stated preferences are :mod:`personalize.tracking.choices`.
 """
 
 from __future__ import annotations
@@ -19,44 +19,24 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 
+from personalize.analytics.goals import REGISTRATION_EVENT, on_event
 from personalize.conf import personalize_settings
-from personalize.consent import (
-    ANALYTICS,
-    PERSONALIZATION,
-    PURPOSES,
-    ConsentState,
-    clean_purposes,
-)
-from personalize.profiles import ProfileKey, ProfileStoreError, profile_store
+from personalize.profiles.scoring import ScoringConfig, current_config
+from personalize.profiles.store import ProfileKey, ProfileStoreError, profile_store
 from personalize.rules.scoring import Event, ProfileState, apply_event, needs_write
-from personalize.scoring_config import ScoringConfig, current_config
-
-if TYPE_CHECKING:
-    from personalize.visitor import Visitor
+from personalize.signals.consent import ANALYTICS, PERSONALIZATION
+from personalize.visitors.visitor import Visitor, current_visitor, visitor_of
 
 logger = logging.getLogger(__name__)
 
 
-def visitor_of(request: HttpRequest) -> Visitor:
-    """The request's visitor (imported late: the visitor module imports this one's users)."""
-    from personalize.visitor import visitor_of as of
-
-    return of(request)
-
-
 #: Event names: letters, digits, ``_ - . :``, at most 64 characters.
 EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-#: Preference keys (they become attribute paths ``visitor.prefs.<key>``).
-PREFERENCE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-#: Longest preference value kept.
-PREFERENCE_VALUE_LENGTH = 100
-#: Most preferences kept per visitor.
-PREFERENCE_LIMIT = 50
 #: Most tags of one page counted as interests.
 _TAG_LIMIT = 20
 
@@ -150,8 +130,6 @@ def track(
     visitor.ensure_visitor_id()
     recorded = False
     if analytics:
-        from personalize.analytics.goals import on_event
-
         on_event(visitor, event)
         recorded = True
     if personalization:
@@ -196,7 +174,7 @@ def _score(visitor: Visitor, event: Event, *, replayable: bool = False) -> bool:
         profile_store().update(
             key,
             lambda state: apply_event(
-                _seeded(state, first, config, attributes),
+                seeded(state, first, config, attributes),
                 event,
                 config.rules,
                 attributes,
@@ -220,7 +198,7 @@ def _earns_points(event: Event, config: ScoringConfig, attributes: Any, now: flo
     return any(trial.total_points.values()) or bool(trial.interests)
 
 
-def _seeded(
+def seeded(
     state: ProfileState,
     first: tuple[float, int | None] | None,
     config: ScoringConfig,
@@ -278,153 +256,27 @@ def store_first_visit(visitor: Visitor, visitor_id: str) -> None:
     config = current_config()
     attributes = visitor.context.attributes if config.attribute_rules else {}
     try:
-        store.update(key, lambda state: _seeded(state, first, config, attributes))
+        store.update(key, lambda state: seeded(state, first, config, attributes))
     except (DatabaseError, ProfileStoreError):
         logger.exception("first visit not stored: the profile could not be written")
 
 
-def record_consent(key: ProfileKey, purposes: Iterable[str], at: float) -> ProfileState:
-    """Store a consent choice on a profile (created when missing)."""
-    granted = tuple(sorted(clean_purposes(purposes)))
-    return profile_store().update(key, lambda s: replace(s, consent=granted, consent_at=at))
+def track_registration(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """Track ``"registration"`` when a visitor creates their account (``post_save`` on users).
 
-
-def set_preference(
-    request: HttpRequest, key: str, value: str | None, *, visitor: Visitor | None = None
-) -> bool:
-    """Store (or, with ``None``, remove) a stated preference for the request's visitor.
-
-    Args:
-        request: the current request.
-        key: the preference key (``visitor.prefs.<key>``).
-        value: the answer, or None to remove it.
-        visitor: the visitor to act for (default: the request's).
-
-    Returns:
-        False when the key or value is invalid, the visitor has not allowed personalization, or
-        the visitor already holds the most preferences kept (``PREFERENCE_LIMIT``).
+    Only inside a request (the current visitor), not when fixtures are loaded, and not when a
+    logged-in user (an editor in the admin) creates someone else's account. The event is tracked
+    once the transaction commits, so a failed sign-up counts nothing.
     """
-    if not isinstance(key, str) or not PREFERENCE_KEY.match(key):
-        return False
-    if value is not None and (not isinstance(value, str) or not value.strip() or "\x00" in value):
-        return False
-    visitor = visitor or visitor_of(request)
-    if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
-        return False
-    current = visitor.profile
-    if (
-        value is not None
-        and current is not None
-        and key not in current.prefs
-        and len(current.prefs) >= PREFERENCE_LIMIT
-    ):
-        return False
-    visitor.ensure_visitor_id()
-    profile_key = visitor.profile_key
-    if profile_key is None:
-        return False
-    now = time.time()
-    text = None if value is None else value.strip()[:PREFERENCE_VALUE_LENGTH]
-    first = visitor.first_visit()
-    config = current_config() if first is not None else None
-    attributes = visitor.context.attributes if config is not None and config.attribute_rules else {}
-
-    def change(state: ProfileState) -> ProfileState:
-        if config is not None:
-            state = _seeded(state, first, config, attributes)
-        prefs, stamps = dict(state.prefs), dict(state.prefs_at)
-        if text is None:
-            prefs.pop(key, None)
-            stamps.pop(key, None)
-        elif key in prefs or len(prefs) < PREFERENCE_LIMIT:
-            prefs[key], stamps[key] = text, now
-        return replace(state, prefs=prefs, prefs_at=stamps)
-
-    try:
-        profile_store().update(profile_key, change)
-    except (DatabaseError, ProfileStoreError):
-        logger.exception("preference %r not stored: the profile could not be written", key)
-        return False
-    visitor.refresh()
-    return True
-
-
-def change_consent(
-    request: HttpRequest, purposes: Iterable[object], *, visitor: Visitor | None = None
-) -> ConsentState:
-    """Record the visitor's consent choice (the response's cookie is set by the middleware).
-
-    A known user's choice is kept on their profile as well. Withdrawing consent to
-    personalization deletes what was stored about an anonymous visitor and clears a known user's
-    behavioural data (visits, scores, interests, preferences), keeping the consent record.
-
-    Args:
-        request: the current request.
-        purposes: the purposes granted; unknown values are ignored.
-        visitor: the visitor to act for (default: the request's).
-
-    Returns:
-        The new consent state.
-    """
-    visitor = visitor or visitor_of(request)
-    granted = clean_purposes(purposes)
-    now = time.time()
-    ordered = tuple(p for p in PURPOSES if p in granted)
-    had_personalization = visitor.consent.allows(PERSONALIZATION)
-    user_key = visitor.user_key()
-    anonymous_id = visitor.visitor_id
-    if PERSONALIZATION not in granted:
-        if anonymous_id is not None:
-            profile_store().erase(ProfileKey(visitor_id=anonymous_id))
-        if user_key is not None and had_personalization:
-            profile_store().update(user_key, lambda s: replace(ProfileState(), merges=s.merges))
-    if ANALYTICS not in granted and anonymous_id is not None:
-        forget_analytics(anonymous_id)
-    if user_key is not None:
-        record_consent(user_key, granted, now)
-    # Only once the store has done its part: a choice that failed to apply changes no cookie.
-    visitor.pending_consent = (ordered, now)
-    if PERSONALIZATION not in granted:
-        visitor.forget_browser = True
-    visitor.refresh()
-    return visitor.consent
-
-
-def erase_visitor(request: HttpRequest) -> int:
-    """Erase everything stored about the request's visitor: profiles, cached copies, cookies.
-
-    For a logged-in user, their profile (and the anonymous one of this browser) is deleted.
-    The browser forgets the visitor id, attribution, time zone and consent cookies.
-
-    Returns:
-        How many profiles were deleted.
-    """
-    from personalize.identity import read_visitor_id
-
-    visitor = visitor_of(request)
-    store = profile_store()
-    deleted = 0
-    user_key = visitor.user_key()
-    if user_key is not None:
-        account_id = store.visitor_id_of(user_key)
-        deleted += store.erase(user_key)
-        if account_id:
-            forget_analytics(account_id)
-    raw = request.COOKIES.get(personalize_settings.VISITOR_COOKIE)
-    anonymous_id = read_visitor_id(raw)
-    if anonymous_id is not None:
-        deleted += store.erase(ProfileKey(visitor_id=anonymous_id))
-        forget_analytics(anonymous_id)
-    visitor.forget_browser = True
-    visitor.forget_consent = True
-    visitor.pending_visitor_id = None
-    visitor.refresh()
-    return deleted
-
-
-def forget_analytics(visitor_id: str) -> None:
-    """Delete what analytics remembers about one visitor id (exposures, goals, assignments)."""
-    from personalize.analytics.store import counter_store, safely
-
-    store = counter_store()
-    safely(lambda: store.forget_visitor(visitor_id), None)
+    if not created or kwargs.get("raw"):
+        return
+    visitor = current_visitor()
+    if visitor is None:
+        return
+    user = getattr(visitor.request, "user", None)
+    if user is not None and user.is_authenticated and user.pk != instance.pk:
+        return
+    transaction.on_commit(
+        lambda: track(visitor.request, REGISTRATION_EVENT, visitor=visitor),
+        robust=True,
+    )

@@ -4,8 +4,8 @@ For a period and a goal: a table per personalized block (impressions, exposed vi
 conversions, rate and, inside experiments, uplift, P(best) and a sample ratio mismatch
 warning), a chart of daily impressions and conversions, the funnels, and the same rows as CSV
 (``?format=csv``). The numbers come from :mod:`personalize.analytics.results`, the labels
-from :mod:`personalize.analytics.labels` and the chart's geometry from
-:mod:`personalize.analytics.chart`.
+from :mod:`personalize.admin.labels` and the chart's geometry from
+:mod:`personalize.admin.chart`.
 
 It is a dashboard rather than a paginated listing, so it is a plain admin template view, not
 Wagtail's ``ReportView``. Users need admin access and the ``personalize.view_dailycount``
@@ -31,9 +31,9 @@ from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from personalize.admin.chart import chart
+from personalize.admin.labels import Labeller
 from personalize.analytics import results
-from personalize.analytics.chart import chart
-from personalize.analytics.labels import Labeller
 from personalize.models import Experiment, Funnel, Goal, Segment
 from personalize.rules.stats import SRM_THRESHOLD
 

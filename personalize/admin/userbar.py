@@ -11,7 +11,7 @@ from wagtail.admin.userbar import BaseItem
 
 from personalize.middleware import VIEW_AS_PARAMETER
 from personalize.pages import has_personalized_fields
-from personalize.registry import current_segments
+from personalize.visitors.registry import current_segments
 
 
 class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]

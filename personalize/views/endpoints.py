@@ -4,7 +4,7 @@ Every endpoint works as a plain HTML form post (CSRF protected, redirecting with
 Other``) and answers JSON to scripts that ``Accept: application/json``. Bad input gets a 400 with
 a reason, never a server error; a profile store that cannot be written gets a 503. Answers never
 carry exception text: every message is one of the package's own. Each post counts against the
-client's rate limit (:mod:`personalize.ratelimit`); over it, the answer is a 429 with
+client's rate limit (:mod:`personalize.visitors.ratelimit`); over it, the answer is a 429 with
 ``Retry-After``.
 """
 
@@ -33,13 +33,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from personalize import tracking
 from personalize.conf import personalize_settings
-from personalize.consent import PERSONALIZATION
-from personalize.forms import ConsentForm, EventError, PreferenceForm, clean_event
-from personalize.profiles import ProfileStoreError
-from personalize.ratelimit import MESSAGE, retry_after, too_many_requests
-from personalize.visitor import Visitor, visitor_of
+from personalize.profiles.store import ProfileStoreError
+from personalize.signals.consent import PERSONALIZATION
+from personalize.tracking.choices import change_consent, set_preference
+from personalize.tracking.events import track
+from personalize.views.forms import ConsentForm, EventError, PreferenceForm, clean_event
+from personalize.visitors.ratelimit import MESSAGE, retry_after, too_many_requests
+from personalize.visitors.visitor import Visitor, visitor_of
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def consent(request: HttpRequest) -> HttpResponse:
         return bad_request(request, str(exc))
     if not form.is_valid():
         return bad_request(request, _form_errors(form))
-    state = tracking.change_consent(request, form.granted())
+    state = change_consent(request, form.granted())
     if wants_json(request):
         return json_response({"consent": state.purposes, "gpc": state.gpc})
     return see_other(safe_next(request, form.cleaned_data["next"]))
@@ -222,7 +223,7 @@ def events(request: HttpRequest) -> HttpResponse:
             event = clean_event(request.POST, tags=request.POST.getlist("tags"))
     except (BodyError, EventError) as exc:
         return json_response({"tracked": False, "error": str(exc)}, status=400)
-    tracked = tracking.track(request, event["name"], target=event["target"], tags=event["tags"])
+    tracked = track(request, event["name"], target=event["target"], tags=event["tags"])
     return json_response({"tracked": tracked})
 
 
@@ -252,8 +253,8 @@ def preference(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["grant"] == PERSONALIZATION and not visitor.consent.allows(
         PERSONALIZATION
     ):
-        tracking.change_consent(request, {*visitor.consent.granted, PERSONALIZATION})
-    stored = tracking.set_preference(request, key, value)
+        change_consent(request, {*visitor.consent.granted, PERSONALIZATION})
+    stored = set_preference(request, key, value)
     if wants_json(request):
         allowed = visitor_of(request).consent.allows(PERSONALIZATION)
         return json_response({"stored": stored, "key": key, "value": value, "consent": allowed})

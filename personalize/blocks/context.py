@@ -1,0 +1,44 @@
+"""What a segment-aware block reads from its render context: the visitor, the page, the way back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from personalize.visitors.visitor import current_visitor
+
+
+def next_path_for(context: Any) -> str | None:
+    """Where the visitor should come back to: the page (headless) or the current request."""
+    if context and hasattr(context, "get") and context.get("next_path"):
+        return str(context.get("next_path"))
+    request = context.get("request") if context and hasattr(context, "get") else None
+    if request is None:
+        visitor = current_visitor()
+        request = visitor.request if visitor is not None else None
+    return request.get_full_path() if request is not None else None
+
+
+def page_id_for(context: Any, visitor: Any) -> int | None:
+    """The page a block is delivered on: from the template context, else the served page."""
+    page = context.get("page") if context and hasattr(context, "get") else None
+    if page is None:
+        page = getattr(getattr(visitor, "request", None), "_personalize_page", None)
+    pk = getattr(page, "pk", None)
+    return pk if isinstance(pk, int) else None
+
+
+def visitor_for(context: Any) -> Any:
+    """The visitor a block decides for.
+
+    In order: an explicit ``visitor`` in the context (headless delivery), ``request.visitor``
+    from a template or API context, else the current request's visitor.
+
+    ``{{ page.body }}`` renders blocks without a context; the middleware's per-request visitor
+    still gives them the right decision. Outside a request there is none (default content,
+    locked gates).
+    """
+    if context and hasattr(context, "get") and context.get("visitor") is not None:
+        return context.get("visitor")
+    request = context.get("request") if context and hasattr(context, "get") else None
+    visitor = getattr(request, "visitor", None)
+    return visitor if visitor is not None else current_visitor()

@@ -1,0 +1,138 @@
+"""The building blocks of PersonalizedBlock and GatedBlock: choosers kept as ids, plain lists, keys.
+
+Their stored form is the documented plain JSON (lists of ids, see docs/reference/blocks.md), so
+rendering loads nothing from the database. Migrations name them by their public path
+(``personalize.blocks.SegmentListBlock``, :data:`DECONSTRUCT_ALIASES`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from django import forms
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+
+class IdChooserMixin:
+    """A chooser block whose value is the chosen object's id, not the object.
+
+    Wagtail's choosers accept ids for their form state, so editing is unchanged; rendering a page
+    no longer loads the objects (the blocks here look them up only when they need them).
+    """
+
+    def to_python(self, value: Any) -> int | None:
+        return _object_id(value)
+
+    def bulk_to_python(self, values: list[Any]) -> list[int | None]:
+        return [_object_id(value) for value in values]
+
+    def get_prep_value(self, value: Any) -> int | None:
+        return _object_id(value)
+
+    def value_from_form(self, value: Any) -> int | None:
+        return _object_id(value)
+
+    def clean(self, value: Any) -> int | None:
+        return _object_id(super().clean(value))  # type: ignore[misc]
+
+    def extract_references(self, value: Any) -> Any:
+        if value is not None:
+            yield self.model_class, str(value), "", ""  # type: ignore[attr-defined]
+
+
+class SegmentChooserBlock(IdChooserMixin, SnippetChooserBlock):
+    """Choose a segment with Wagtail's snippet chooser; the value is the segment's id.
+
+    Rendering a page never queries segments: the decision uses the compiled, in-memory set.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("personalize.Segment", **kwargs)
+
+    class Meta:
+        icon = "group"
+
+
+class PageIdChooserBlock(IdChooserMixin, blocks.PageChooserBlock):
+    """Choose a page; the value is its id, loaded only when a locked gate shows its button."""
+
+
+def _object_id(value: Any) -> int | None:
+    if isinstance(value, Model):
+        return int(value.pk)
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class PlainListBlock(blocks.ListBlock):
+    """A ListBlock stored as a plain JSON list (``[1, 2]``), not as ``{"type": "item", ...}``."""
+
+    def get_prep_value(self, value: Any) -> list[Any]:
+        if not isinstance(value, blocks.list_block.ListValue):
+            value = blocks.list_block.ListValue(self, values=value)
+        return [self.child_block.get_prep_value(child.value) for child in value.bound_blocks]
+
+
+class SegmentListBlock(PlainListBlock):
+    """A list of segment ids, chosen with the snippet chooser."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Segments"))
+        super().__init__(SegmentChooserBlock(), **kwargs)
+
+
+class KeyBlock(blocks.FieldBlock):
+    """A stable hidden key (32 hex digits), given when the editor first saves the block.
+
+    Reports and experiments identify blocks and variants by it. Content saved before keys
+    existed has an empty key until it is saved again.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.field = forms.CharField(required=False, widget=forms.HiddenInput)
+        super().__init__(**kwargs)
+
+    def get_default(self) -> str:
+        return ""
+
+    def to_python(self, value: Any) -> str:
+        return value if isinstance(value, str) and _KEY.match(value) else ""
+
+    def get_prep_value(self, value: Any) -> str:
+        return self.to_python(value)
+
+    def clean(self, value: Any) -> str:
+        return self.to_python(value) or uuid.uuid4().hex
+
+    def get_searchable_content(self, value: Any) -> list[str]:
+        return []
+
+    class Meta:
+        label = ""
+        form_classname = "pz-key"
+        default = ""
+
+
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+#: Migrations name these blocks by their public path, whichever module defines them.
+DECONSTRUCT_ALIASES = {
+    block: f"personalize.blocks.{block.__name__}"
+    for block in (
+        SegmentChooserBlock,
+        PageIdChooserBlock,
+        PlainListBlock,
+        SegmentListBlock,
+        KeyBlock,
+    )
+}
