@@ -349,3 +349,14 @@ class CacheVersionStore:
         except CacheUnavailable as exc:
             raise VersionStoreError(str(exc), reported=True) from exc
         remember(key, None)
+
+
+def version_stamp() -> str:
+    """Every registered version (segments, scoring, goals, experiments, pages) as one string.
+
+    Part of keys that must move with any of them; read from the request's prefetch.
+
+    Raises:
+        CacheUnavailable: the cache failed or is being skipped.
+    """
+    return ".".join(str(CacheVersionStore(name).current()) for name in sorted(_VERSION_NAMES))

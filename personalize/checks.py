@@ -48,6 +48,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="personalize.W007",
             )
         )
+    messages.extend(_page_cache_messages())
     path = personalize_settings.GEOIP_PATH
     provider = personalize_settings.GEO_PROVIDER
     if provider.endswith("GeoIP2Provider"):
@@ -97,6 +98,34 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return messages
+
+
+def _page_cache_messages() -> list[Any]:
+    """PAGE_CACHE_TIMEOUT must be a whole number of seconds, and sharing needs the middleware."""
+    from personalize.caching.sharing import CACHE_MIDDLEWARE, cache_middleware_installed
+
+    timeout = personalize_settings.PAGE_CACHE_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+        return [
+            Error(
+                f"PERSONALIZE['PAGE_CACHE_TIMEOUT'] = {timeout!r} is not a number of seconds.",
+                hint="Set it to 0 (personalized pages stay private) or to the longest time, in "
+                "seconds, a shared cache may keep a personalized page (e.g. 300).",
+                id="personalize.E004",
+            )
+        ]
+    if timeout > 0 and not cache_middleware_installed():
+        return [
+            Warning(
+                "PAGE_CACHE_TIMEOUT is set but personalized pages stay private: "
+                f"{CACHE_MIDDLEWARE} is not installed before the session, CSRF, messages and "
+                "personalization middleware.",
+                hint=f"Put '{CACHE_MIDDLEWARE}' first in MIDDLEWARE (after WhiteNoise, if used); "
+                "see docs/how-to/cdn.md.",
+                id="personalize.W008",
+            )
+        ]
+    return []
 
 
 def _shared_cache() -> bool:

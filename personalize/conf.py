@@ -75,6 +75,8 @@ DEFAULTS: dict[str, Any] = {
         "graphql": "300/m",
     },
     "GEO_HEADERS": None,
+    "PAGE_CACHE_TIMEOUT": 0,
+    "PAGE_CACHE_STORE": True,
 }
 
 

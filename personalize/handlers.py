@@ -68,6 +68,14 @@ def _page_published(sender: Any, instance: Any, **kwargs: Any) -> None:
     from personalize.blocks.publishing import sync_page_experiments
 
     sync_page_experiments(instance)
+    _pages_changed()
+
+
+def _pages_changed(**kwargs: Any) -> None:
+    """A page was published, unpublished, moved or deleted: indexes and cached pages go."""
+    from personalize.caching.index import pages_changed
+
+    transaction.on_commit(pages_changed)
 
 
 @receiver(post_save, sender=Goal, dispatch_uid="personalize_goal_saved")
@@ -91,9 +99,13 @@ def _experiment_changed(**kwargs: Any) -> None:
 def connect_optional_receivers() -> None:
     """Track Wagtail form submissions and document downloads when those apps are installed."""
     from django.apps import apps
-    from wagtail.signals import page_published
+    from wagtail.models import Page
+    from wagtail.signals import page_published, page_unpublished, post_page_move
 
     page_published.connect(_page_published, dispatch_uid="personalize_page_published")
+    page_unpublished.connect(_pages_changed, dispatch_uid="personalize_page_unpublished")
+    post_page_move.connect(_pages_changed, dispatch_uid="personalize_page_moved")
+    post_delete.connect(_pages_changed, sender=Page, dispatch_uid="personalize_page_deleted")
     from django.conf import settings
 
     from personalize.tracking.events import track_registration

@@ -11,6 +11,15 @@ from django.utils.cache import patch_cache_control
 
 from personalize.analytics.recording import record_request
 from personalize.cache import request_reads
+from personalize.caching.sharing import (
+    PREFLIGHT_HEADER,
+    Keyed,
+    cached_response,
+    counted_by_preflight,
+    decide_request,
+    finish,
+    share,
+)
 from personalize.conf import personalize_settings
 from personalize.signals.consent import PERSONALIZATION
 from personalize.tracking.events import track
@@ -87,18 +96,26 @@ class PersonalizeMiddleware:
         request.visitor = visitor  # type: ignore[attr-defined]
         token = _current_visitor.set(visitor)
         try:
-            response = self.get_response(request)
+            keyed = self._decide(request, visitor) if forced is None else None
+            answered = self._answer(request, visitor, keyed) if keyed is not None else None
+            response = answered if answered is not None else self.get_response(request)
+            # Before tracking reads the visitor: only what the render read counts.
+            uncovered = visitor.uncovered
         finally:
             _current_visitor.reset(token)
         if forced is not None:
             patch_cache_control(response, private=True, no_store=True)
             return response
-        page = getattr(request, PAGE_ATTRIBUTE, None)
+        page: object = getattr(request, PAGE_ATTRIBUTE, None)
+        if answered is not None and keyed is not None:
+            page = keyed.index.facts()
+        counted_before = keyed is not None and counted_by_preflight(request, keyed)
         tracks = bool(
             page is not None
+            and not counted_before
             and personalize_settings.TRACK_PAGE_VIEWS
             and request.method == "GET"
-            and response.status_code == 200
+            and response.status_code in (200, 204)
         )
         if (
             request.method in _SAFE_METHODS
@@ -110,12 +127,31 @@ class PersonalizeMiddleware:
             self._store_attribution(request, visitor, response)
         if tracks:
             self._track_page_view(request, page)
-        record_request(visitor)
+        if not counted_before:
+            record_request(visitor)
         self._write_cookies(request, visitor, response)
-        if visitor.used:
+        if keyed is not None:
+            from_cache = answered is not None
+            share(request, response, visitor, keyed, uncovered=uncovered, from_cache=from_cache)
+        elif visitor.used:
             # The content depended on who asked: no shared cache may serve it to someone else.
             patch_cache_control(response, private=True)
         return response
+
+    @staticmethod
+    def _decide(request: HttpRequest, visitor: Visitor) -> Keyed | None:
+        """The page's decisions for this visitor, before anything renders (None: not a page)."""
+        if request.method not in _SAFE_METHODS:
+            return None
+        with visitor.covered():
+            return decide_request(request, visitor)
+
+    @staticmethod
+    def _answer(request: HttpRequest, visitor: Visitor, keyed: Keyed) -> HttpResponse | None:
+        """A response without rendering: the key alone (a shared cache asks), or a stored page."""
+        if request.headers.get(PREFLIGHT_HEADER) == "1":
+            return HttpResponse(status=204)
+        return cached_response(request, visitor, keyed)
 
     def _serve_skipped(self, request: HttpRequest) -> HttpResponse:
         """A request personalization cannot affect (see :mod:`personalize.visitors.skip_paths`).
@@ -193,3 +229,23 @@ class PersonalizeMiddleware:
         )
         # The cookie belongs to one visitor: no shared cache may keep this response.
         patch_cache_control(response, private=True)
+
+
+class PersonalizeCacheMiddleware:
+    """Let shared caches and the page cache keep personalized pages, per decision key.
+
+    Place it first in ``MIDDLEWARE`` (it must see the response after every other middleware)
+    and set ``PERSONALIZE["PAGE_CACHE_TIMEOUT"]``. :class:`PersonalizeMiddleware` decides which
+    responses are shareable; this one makes a response private after all when a middleware
+    further out set a cookie, takes the session's ``Cookie`` out of ``Vary`` (the response
+    depends on cookies only through its key), and stores the response in the page cache. See
+    docs/how-to/cdn.md.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        finish(request, response)
+        return response

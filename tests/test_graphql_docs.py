@@ -38,7 +38,7 @@ def test_default_schema_is_the_configured_one() -> None:
     assert sdl.endswith("}\n")
     assert not sdl.endswith("\n\n")
     assert "type Query {" in sdl
-    assert "  segmentKey(visitor: VisitorInput): String!\n" in sdl
+    assert "  segmentKey(visitor: VisitorInput): String! @deprecated(" in sdl
     assert "type PersonalizedBlock implements StreamFieldBlock {" in sdl
     assert "type GatedBlock implements StreamFieldBlock {" in sdl
     assert "type Block implements StreamFieldBlock {" in sdl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from personalize.visitors.visitor import current_visitor
@@ -42,3 +43,13 @@ def visitor_for(context: Any) -> Any:
     request = context.get("request") if context and hasattr(context, "get") else None
     visitor = getattr(request, "visitor", None)
     return visitor if visitor is not None else current_visitor()
+
+
+def decision_read(visitor: Any) -> AbstractContextManager[None]:
+    """Mark reads of the visitor as part of a block decision, which the decision key covers.
+
+    Anything else that reads who the visitor is while a page renders (a template asking
+    ``in_segment``) makes the response private (see :mod:`personalize.caching`).
+    """
+    covered = getattr(visitor, "covered", None)
+    return covered() if covered is not None else nullcontext()

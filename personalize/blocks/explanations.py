@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from personalize.blocks.context import decision_read
+
 #: How explanations name the attributes a rule read ("your country").
 ATTRIBUTE_LABELS: dict[str, str] = {
     "geo.country": "your country",
@@ -87,7 +89,8 @@ def why(visitor: Any, segment_ids: Iterable[int]) -> list[dict[str, Any]]:
     Returns:
         ``[{"segment": name, "rules": [{"summary", "values": [(label, text)]}]}]``.
     """
-    attributes = visitor.attributes
+    with decision_read(visitor):
+        attributes = visitor.attributes
     segment_set = visitor.segment_set
     reasons = []
     for segment_id in segment_ids:

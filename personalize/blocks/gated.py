@@ -6,6 +6,7 @@ search indexing all go through one gate decision per visitor.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,25 @@ def _fallback_url() -> str:
     if target.startswith(("/", "http://", "https://")):
         return target
     return str(resolve_url(target))
+
+
+def decide_gate(
+    visitor: Any, requirement: str, *, groups: Collection[str], segments: Collection[int]
+) -> GateDecision:
+    """Whether a gate is open for ``visitor`` (locked without one).
+
+    The one gate decision, whichever channel delivers the block or asks for its cache key.
+    """
+    if visitor is None:
+        return GateDecision(True, requirement, "no visitor: locked")
+    return gate(
+        requirement,
+        authenticated=visitor.authenticated,
+        user_groups=visitor.user_groups if requirement == "group" else (),
+        groups=groups,
+        matched=visitor.segment_ids if requirement == "segment" else (),
+        segments=segments,
+    )
 
 
 class GatedBlock(blocks.StructBlock):
@@ -89,16 +109,10 @@ class GatedBlock(blocks.StructBlock):
 
     def decide(self, value: Any, context: Any = None) -> GateDecision:
         """Locked or open for the visitor in ``context`` (locked without one)."""
-        visitor = visitor_for(context)
-        if visitor is None:
-            return GateDecision(True, value["requirement"], "no visitor: locked")
-        requirement = value["requirement"]
-        return gate(
-            requirement,
-            authenticated=visitor.authenticated,
-            user_groups=visitor.user_groups if requirement == "group" else (),
+        return decide_gate(
+            visitor_for(context),
+            value["requirement"],
             groups=value["groups"] or (),
-            matched=visitor.segment_ids if requirement == "segment" else (),
             segments=[sid for sid in value["segments"] if sid is not None],
         )
 

@@ -9,6 +9,7 @@ docs/reference/blocks.md), and everything that delivers it — templates,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +31,60 @@ def _alternative_label(variant: Any, alternative: int) -> str:
     if 0 < alternative <= len(alternatives):
         return alternatives[alternative - 1].get("label") or f"alternative {alternative}"
     return "control"
+
+
+def decide_variant(
+    visitor: Any, variants: Sequence[Any], *, page_id: int | None, block_key: str
+) -> VariantDecision:
+    """Which variant (and alternative of its A/B/n test) ``visitor`` gets, noted for analytics.
+
+    The one decision of a personalized block, whichever channel delivers it or asks for its
+    cache key (:mod:`personalize.caching.keys`).
+
+    Args:
+        visitor: the visitor decided for; None gives the default content.
+        variants: the block's variants (``VariantBlock`` values or plain dicts alike).
+        page_id: the page the block is delivered on, for the impression.
+        block_key: the block's stable key.
+    """
+    if visitor is None:
+        return VariantDecision(None, "", (), "no visitor: default content")
+    pairs = [
+        (variant["label"], [sid for sid in variant["segments"] if sid is not None])
+        for variant in variants
+    ]
+    live = visitor.segment_set if hasattr(visitor, "segment_set") else current_segments()
+    decision = choose_variant(pairs, visitor.segment_ids, live.names, live.names)
+    if decision.index is not None:
+        decision = _experiment(variants[decision.index], decision, visitor)
+    note_impression(visitor, page_id, block_key, decision)
+    return decision
+
+
+def _experiment(variant: Any, decision: VariantDecision, visitor: Any) -> VariantDecision:
+    """Within the chosen variant: the alternative of a running A/B/n test, if any."""
+    decision = replace(decision, variant_key=variant.get("key") or "")
+    assignment = assign(visitor, variant)
+    if assignment is None:
+        return decision
+    if assignment.holdout:
+        return replace(
+            decision,
+            alternative=0,
+            holdout=True,
+            counted=assignment.counted,
+            reason=f"{decision.reason}; experiment holdout: default content",
+        )
+    reason = decision.reason
+    if assignment.alternative:
+        label = _alternative_label(variant, assignment.alternative)
+        reason = f"{reason}; experiment: {label}"
+    return replace(
+        decision,
+        alternative=assignment.alternative,
+        counted=assignment.counted,
+        reason=reason,
+    )
 
 
 class AlternativeBlock(blocks.StructBlock):
@@ -159,43 +214,11 @@ class PersonalizedBlock(blocks.StructBlock):
     def decide(self, value: Any, context: Any = None) -> VariantDecision:
         """The decision for the visitor in ``context`` (default content without one)."""
         visitor = visitor_for(context)
-        variants = [
-            (variant["label"], [sid for sid in variant["segments"] if sid is not None])
-            for variant in value["variants"]
-        ]
-        if visitor is None:
-            return VariantDecision(None, "", (), "no visitor: default content")
-        live = visitor.segment_set if hasattr(visitor, "segment_set") else current_segments()
-        decision = choose_variant(variants, visitor.segment_ids, live.names, live.names)
-        if decision.index is not None:
-            decision = self._experiment(value["variants"][decision.index], decision, visitor)
-        note_impression(visitor, page_id_for(context, visitor), value.get("key") or "", decision)
-        return decision
-
-    @staticmethod
-    def _experiment(variant: Any, decision: VariantDecision, visitor: Any) -> VariantDecision:
-        """Within the chosen variant: the alternative of a running A/B/n test, if any."""
-        decision = replace(decision, variant_key=variant.get("key") or "")
-        assignment = assign(visitor, variant)
-        if assignment is None:
-            return decision
-        if assignment.holdout:
-            return replace(
-                decision,
-                alternative=0,
-                holdout=True,
-                counted=assignment.counted,
-                reason=f"{decision.reason}; experiment holdout: default content",
-            )
-        reason = decision.reason
-        if assignment.alternative:
-            label = _alternative_label(variant, assignment.alternative)
-            reason = f"{reason}; experiment: {label}"
-        return replace(
-            decision,
-            alternative=assignment.alternative,
-            counted=assignment.counted,
-            reason=reason,
+        return decide_variant(
+            visitor,
+            value["variants"],
+            page_id=page_id_for(context, visitor),
+            block_key=value.get("key") or "",
         )
 
     def content_for(self, value: Any, decision: VariantDecision) -> Any:

@@ -37,6 +37,7 @@ from graphql.validation import ASTValidationRule, ValidationContext
 #: ``Mutation`` stand for the schema's root types, whatever their names.
 DEFAULT_FIELD_COSTS: dict[str, int] = {
     "Query.page": 10,
+    "Query.cacheKey": 10,
     "Page.streamfield": 10,
     "Page.fields": 10,
     "Visitor.explanation": 5,

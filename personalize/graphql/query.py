@@ -13,6 +13,8 @@ from graphql import GraphQLError
 from wagtail.fields import StreamField
 from wagtail.models import Page, Site
 
+from personalize.caching.index import index_for_page
+from personalize.caching.keys import decide_page
 from personalize.graphql.access import visitor_for
 from personalize.graphql.types import JSONString, StreamFieldBlock, VisitorType, bound_blocks
 from personalize.pages import SEGMENT_MODE_PREFIX
@@ -253,7 +255,25 @@ class Query(graphene.ObjectType):
         ),
     )
     visitor = graphene.Field(VisitorType, required=True, visitor=VisitorInput())
-    segment_key = graphene.String(required=True, visitor=VisitorInput())
+    cache_key = graphene.String(
+        path=graphene.String(),
+        id=graphene.ID(),
+        site=graphene.String(description="The site's hostname; defaults to the request's site."),
+        visitor=VisitorInput(),
+        description=(
+            "The page's decision key for the visitor: equal for two visitors exactly when every "
+            "personalized, gated and preference block of the page decides the same for them. "
+            "Cache page data per query, path and this key; null when there is no such page."
+        ),
+    )
+    segment_key = graphene.String(
+        required=True,
+        visitor=VisitorInput(),
+        deprecation_reason=(
+            "Not a safe cache key: it ignores A/B alternatives and stated preferences. "
+            "Use cacheKey(path:, visitor:)."
+        ),
+    )
 
     def resolve_page(
         root: Any,
@@ -281,6 +301,25 @@ class Query(graphene.ObjectType):
 
     def resolve_visitor(root: Any, info: Any, visitor: Any = None) -> Visitor:
         return visitor_for(info, visitor)
+
+    def resolve_cache_key(
+        root: Any,
+        info: Any,
+        path: str | None = None,
+        id: str | None = None,  # noqa: A002 - the argument's public name
+        site: str | None = None,
+        visitor: Any = None,
+    ) -> str | None:
+        request = info.context
+        page = _find_page(request, path, id, site)
+        if page is None or not viewable(page, request):
+            return None
+        chosen = visitor_for(info, visitor)
+        found = page.get_site()
+        decisions = decide_page(
+            chosen, index_for_page(page), site_id=found.pk if found else 0, explain=False
+        )
+        return decisions.key
 
     def resolve_segment_key(root: Any, info: Any, visitor: Any = None) -> str:
         return segment_key(visitor_for(info, visitor))

@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -41,8 +41,24 @@ EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _TAG_LIMIT = 20
 
 
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What a page view records about a page, known without loading it (a cached response)."""
+
+    page_id: int
+    page_type: str
+    tags: tuple[str, ...] = ()
+
+
 def page_event(page: Any, name: str = "page_view") -> Event:
-    """The event for a view of ``page`` (its id, type and tags)."""
+    """The event for a view of ``page`` (its id, type and tags).
+
+    Args:
+        page: a Wagtail page, or the :class:`PageFacts` of one.
+        name: the event's name.
+    """
+    if isinstance(page, PageFacts):
+        return Event(name=name, page_id=page.page_id, page_type=page.page_type, tags=page.tags)
     specific_class = getattr(page, "specific_class", None) or type(page)
     return Event(
         name=name,

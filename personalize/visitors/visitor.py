@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -62,6 +64,10 @@ class Visitor:
         self.as_segments = as_segments
         #: Set once anything in the request depended on who the visitor is.
         self.used = False
+        #: Set once something outside the page's block decisions read who the visitor is (a
+        #: template asking ``in_segment``, a profile panel): the decision key cannot cover it.
+        self.uncovered = False
+        self._covered = 0
         #: A visitor id minted in this request, for the middleware to set as a cookie.
         self.pending_visitor_id: str | None = None
         #: The id :meth:`ensure_visitor_id` minted in this request, and when.
@@ -85,11 +91,11 @@ class Visitor:
     _CACHED = (
         "consent",
         "visitor_id",
-        "profile",
+        "_stored_profile",
         "context",
         "matches",
         "user_groups",
-        "segment_slugs",
+        "_slugs",
         "segment_ids",
     )
 
@@ -255,9 +261,27 @@ class Visitor:
             return ProfileKey(user_id=user.pk)
         return ProfileKey(visitor_id=self.visitor_id) if self.visitor_id else None
 
-    @cached_property
+    @contextmanager
+    def covered(self) -> Iterator[None]:
+        """Within the block, reading the visitor is part of a block decision the key covers."""
+        self._covered += 1
+        try:
+            yield
+        finally:
+            self._covered -= 1
+
+    def _read_outside_decisions(self) -> None:
+        if not self._covered:
+            self.uncovered = True
+
+    @property
     def profile(self) -> ProfileState | None:
         """The stored profile (with consent to personalization), or None."""
+        self._read_outside_decisions()
+        return self._stored_profile
+
+    @cached_property
+    def _stored_profile(self) -> ProfileState | None:
         key = self.profile_key
         if key is None or (key.user_id is None and self.minted):
             # An id minted in this request has no profile: nothing to look up or to cache.
@@ -266,7 +290,7 @@ class Visitor:
 
     def profile_attributes(self) -> dict[str, Any]:
         """The ``visitor.*`` attributes (decayed to now)."""
-        profile = self.profile
+        profile = self._stored_profile
         if profile is None:
             return empty_visitor_attributes()
         config = current_config()
@@ -295,6 +319,7 @@ class Visitor:
     def attributes(self) -> Any:
         """The nested attribute dict (see docs/reference/attributes.md)."""
         self.used = True
+        self._read_outside_decisions()
         return self.context.attributes
 
     @cached_property
@@ -331,11 +356,17 @@ class Visitor:
     @property
     def segments(self) -> list[Any]:
         """The matched ``Segment`` objects, in stable order (by name)."""
+        self._read_outside_decisions()
         return [match.obj for match in self.matches]
 
-    @cached_property
+    @property
     def segment_slugs(self) -> frozenset[str]:
         """The slugs of the matched segments."""
+        self._read_outside_decisions()
+        return self._slugs
+
+    @cached_property
+    def _slugs(self) -> frozenset[str]:
         return frozenset(match.slug for match in self.matches)
 
     @cached_property
@@ -345,14 +376,16 @@ class Visitor:
 
     def in_segment(self, slug: str) -> bool:
         """Whether the visitor is in the live segment with this slug."""
-        return slug in self.segment_slugs
+        self._read_outside_decisions()
+        return slug in self._slugs
 
     def explain(self) -> list[dict[str, Any]]:
         """Per live segment: matched or not, and which top-level rules matched."""
+        self._read_outside_decisions()
         return self.segment_set.explain(self.context.attributes)
 
     def __repr__(self) -> str:
-        return f"<Visitor segments={sorted(self.segment_slugs)!r}>"
+        return f"<Visitor segments={sorted(self._slugs)!r}>"
 
 
 def visitor_of(request: HttpRequest) -> Visitor:

@@ -1,0 +1,368 @@
+"""What a published page's response depends on, indexed without rendering it.
+
+Every personalized, gated and preference block of the live revision, found anywhere in the
+page's StreamFields (inside a personalized block's variants too), is reduced to the plain data its
+decision needs: a variant's segments, key and experiment weights; a gate's requirement, groups
+and segments; a question's key. :func:`decide_page <personalize.caching.keys.decide_page>` takes
+the same decisions from this index that the blocks take while rendering.
+
+Indexes are found by path (:func:`index_and_site`): from process memory or, once per process
+after a page changed, by Wagtail's own routing and a walk of the page. Publishing, unpublishing,
+moving or deleting any page moves the ``pages`` version, which every request reads in its one
+``MGET``, so every process forgets its indexes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.urls import Resolver404, resolve
+from wagtail import blocks
+from wagtail.fields import StreamField
+
+from personalize.blocks.gated import GatedBlock
+from personalize.blocks.personalized import PersonalizedBlock
+from personalize.blocks.preference import PreferenceBlock
+from personalize.cache import CacheUnavailable, CacheVersionStore
+from personalize.conf import register_reset
+from personalize.segments import VersionStoreError
+from personalize.tracking.events import PageFacts, page_tags
+
+logger = logging.getLogger(__name__)
+
+#: Most paths whose index one process remembers.
+MEMORY_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """What a variant's decision needs: its label, segments, key and experiment arms."""
+
+    label: str
+    segments: tuple[int, ...]
+    key: str = ""
+    weight: float = 0.0
+    holdout: int = 0
+    #: ``(label, weight)`` of each alternative of its A/B/n test.
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+    def as_value(self) -> dict[str, Any]:
+        """The variant as the blocks' decision functions read it (a VariantBlock value)."""
+        return {
+            "label": self.label,
+            "segments": list(self.segments),
+            "key": self.key,
+            "weight": self.weight,
+            "holdout": self.holdout,
+            "alternatives": [{"label": lb, "weight": w} for lb, w in self.alternatives],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What a gate's decision needs."""
+
+    requirement: str
+    groups: tuple[str, ...] = ()
+    segments: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PageIndex:
+    """The decisions a page's response depends on, and the page facts tracking needs.
+
+    Attributes:
+        page_id: the page.
+        revision_id: its live revision (part of the key: a new publication is new content).
+        locale: the page's language code.
+        page_type: ``app_label.model`` of the specific page, for page-view events.
+        personalized: ``(block key, variants)`` per personalized block.
+        gates: every gated block.
+        preferences: the key of every preference question.
+    """
+
+    page_id: int
+    revision_id: int | None
+    locale: str
+    page_type: str = ""
+    #: The page's tags, for page-view events.
+    tags: tuple[str, ...] = ()
+    personalized: tuple[tuple[str, tuple[Variant, ...]], ...] = ()
+    gates: tuple[Gate, ...] = ()
+    preferences: tuple[str, ...] = ()
+    #: Segment ids any block of the page refers to.
+    segment_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def facts(self) -> PageFacts:
+        """What a page view of this page records."""
+        return PageFacts(self.page_id, self.page_type, self.tags)
+
+    @property
+    def personal(self) -> bool:
+        """Whether any block of the page decides per visitor."""
+        return bool(self.personalized or self.gates or self.preferences)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the shared cache."""
+        return {
+            "page": self.page_id,
+            "revision": self.revision_id,
+            "locale": self.locale,
+            "type": self.page_type,
+            "tags": list(self.tags),
+            "personalized": [
+                [key, [_variant_json(v) for v in variants]] for key, variants in self.personalized
+            ],
+            "gates": [[g.requirement, list(g.groups), list(g.segments)] for g in self.gates],
+            "preferences": list(self.preferences),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageIndex:
+        """The index :meth:`to_json` wrote.
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not such an index.
+        """
+        personalized = tuple(
+            (str(key), tuple(_variant_from_json(v) for v in variants))
+            for key, variants in data["personalized"]
+        )
+        gates = tuple(
+            Gate(str(req), tuple(map(str, groups)), tuple(map(int, segments)))
+            for req, groups, segments in data["gates"]
+        )
+        return _indexed(
+            page_id=int(data["page"]),
+            revision_id=None if data["revision"] is None else int(data["revision"]),
+            locale=str(data["locale"]),
+            page_type=str(data["type"]),
+            tags=tuple(map(str, data["tags"])),
+            personalized=personalized,
+            gates=gates,
+            preferences=tuple(map(str, data["preferences"])),
+        )
+
+
+def _variant_json(variant: Variant) -> list[Any]:
+    return [
+        variant.label,
+        list(variant.segments),
+        variant.key,
+        variant.weight,
+        variant.holdout,
+        [list(a) for a in variant.alternatives],
+    ]
+
+
+def _variant_from_json(data: list[Any]) -> Variant:
+    label, segments, key, weight, holdout, alternatives = data
+    return Variant(
+        str(label),
+        tuple(map(int, segments)),
+        str(key),
+        float(weight),
+        int(holdout),
+        tuple((str(lb), float(w)) for lb, w in alternatives),
+    )
+
+
+def _indexed(**fields: Any) -> PageIndex:
+    ids: set[int] = set()
+    for _, variants in fields["personalized"]:
+        for variant in variants:
+            ids.update(variant.segments)
+    for gate in fields["gates"]:
+        ids.update(gate.segments)
+    return PageIndex(**fields, segment_ids=frozenset(ids))
+
+
+def build_index(page: Any) -> PageIndex:
+    """Index the live content of ``page`` (its specific form is walked)."""
+    specific = page.specific
+    found = _Found()
+    for model_field in specific._meta.get_fields():
+        if isinstance(model_field, StreamField):
+            for child in getattr(specific, model_field.name) or []:
+                found.walk(child.block, child.value)
+    locale = getattr(getattr(specific, "locale", None), "language_code", "") or ""
+    return _indexed(
+        page_id=specific.pk,
+        revision_id=specific.live_revision_id,
+        locale=locale,
+        page_type=type(specific)._meta.label_lower,
+        tags=page_tags(page),
+        personalized=tuple(found.personalized),
+        gates=tuple(found.gates),
+        preferences=tuple(found.preferences),
+    )
+
+
+class _Found:
+    def __init__(self) -> None:
+        self.personalized: list[tuple[str, tuple[Variant, ...]]] = []
+        self.gates: list[Gate] = []
+        self.preferences: list[str] = []
+
+    def walk(self, block: Any, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(block, PersonalizedBlock):
+            self._personalized(block, value)
+        elif isinstance(block, GatedBlock):
+            self.gates.append(
+                Gate(
+                    value["requirement"],
+                    tuple(sorted(value["groups"] or ())),
+                    tuple(sid for sid in value["segments"] if sid is not None),
+                )
+            )
+            self.walk(block.child_blocks["content"], value["content"])
+        elif isinstance(block, PreferenceBlock):
+            self.preferences.append(value["key"])
+        elif isinstance(block, blocks.StreamBlock):
+            for child in value:
+                self.walk(child.block, child.value)
+        elif isinstance(block, blocks.StructBlock):
+            for name, child_block in block.child_blocks.items():
+                self.walk(child_block, value.get(name))
+        elif isinstance(block, blocks.ListBlock):
+            for item in value:
+                self.walk(block.child_block, item)
+
+    def _personalized(self, block: PersonalizedBlock, value: Any) -> None:
+        variants = []
+        stream = block.child_blocks["default"]
+        for variant in value["variants"]:
+            alternatives = list(variant.get("alternatives") or [])
+            variants.append(
+                Variant(
+                    label=variant["label"],
+                    segments=tuple(sid for sid in variant["segments"] if sid is not None),
+                    key=variant.get("key") or "",
+                    weight=float(variant.get("weight") or 0),
+                    holdout=int(variant.get("holdout") or 0),
+                    alternatives=tuple(
+                        (a.get("label") or "", float(a.get("weight") or 0)) for a in alternatives
+                    ),
+                )
+            )
+            # Gates and questions inside the variant's content (and its alternatives).
+            self.walk(stream, variant["content"])
+            for alternative in alternatives:
+                self.walk(stream, alternative["content"])
+        self.walk(stream, value["default"])
+        self.personalized.append((value.get("key") or "", tuple(variants)))
+
+
+#: The version every request reads: moved by any publication, unpublication, move or deletion.
+pages_version = CacheVersionStore("pages")
+
+
+def pages_changed(**kwargs: Any) -> None:
+    """Announce that some page changed: every process forgets its indexes."""
+    pages_version.bump()
+
+
+class _Memory:
+    """Process memory of indexes by (version, site, path); dropped when the version moves."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.version: int | None = None
+        self.items: dict[tuple[int, str], PageIndex | None] = {}
+
+    def get(self, version: int, key: tuple[int, str]) -> tuple[bool, PageIndex | None]:
+        with self._lock:
+            if version != self.version:
+                return False, None
+            if key in self.items:
+                return True, self.items[key]
+            return False, None
+
+    def put(self, version: int, key: tuple[int, str], index: PageIndex | None) -> None:
+        with self._lock:
+            if version != self.version:
+                self.version, self.items = version, {}
+            if len(self.items) >= MEMORY_SIZE:
+                self.items.clear()
+            self.items[key] = index
+
+    def reset(self) -> None:
+        with self._lock:
+            self.version, self.items = None, {}
+
+
+_memory = _Memory()
+register_reset(_memory.reset)
+
+
+def index_and_site(request: HttpRequest) -> tuple[PageIndex, int] | None:
+    """The index of the live page the request's path serves and its site's id, or None.
+
+    Warm, this costs no query and no round trip of its own: the ``pages`` version arrives with
+    the request's ``MGET`` and the index is in process memory. Cold (the first request for a
+    path in a process after a page changed), the path is routed as Wagtail's ``serve`` view
+    routes it and the page walked. While the shared cache is unreachable, nothing is indexed:
+    pages render and stay private, as without the page cache.
+    """
+    from wagtail.models import Site
+
+    try:
+        version = pages_version.current()
+    except (CacheUnavailable, VersionStoreError):
+        return None
+    site = Site.find_for_request(request)
+    if site is None:
+        return None
+    key = (site.pk, request.path)
+    known, index = _memory.get(version, key)
+    if not known:
+        index = _route(request, site)
+        _memory.put(version, key, index)
+    return None if index is None else (index, site.pk)
+
+
+def index_for_page(page: Any) -> PageIndex:
+    """The index of a live page found otherwise (GraphQL), remembered like the ones by path."""
+    try:
+        version = pages_version.current()
+    except (CacheUnavailable, VersionStoreError):
+        return build_index(page)
+    key = (0, f"#{page.pk}")
+    known, index = _memory.get(version, key)
+    if not known or index is None:
+        index = build_index(page)
+        _memory.put(version, key, index)
+    return index
+
+
+def _route(request: HttpRequest, site: Any) -> PageIndex | None:
+    """Route the path as Wagtail's ``serve`` view would, and index the page found.
+
+    Only paths that Wagtail's ``serve`` view answers are pages (whatever prefix or language
+    patterns the site mounts it under).
+    """
+    from wagtail.views import serve
+
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if match.func is not serve:
+        return None
+    path = match.kwargs.get("path", match.args[0] if match.args else "")
+    components = [part for part in str(path).split("/") if part]
+    try:
+        root = site.root_page.localized.specific
+        result = root.route(request, components)
+    except Http404:
+        return None
+    page = getattr(result, "page", None) or result[0]
+    if not page.live:
+        return None
+    return build_index(page)
