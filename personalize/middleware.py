@@ -12,12 +12,12 @@ from django.utils.cache import patch_cache_control
 from personalize.analytics.recording import record_request
 from personalize.cache import request_reads
 from personalize.caching.sharing import (
-    PREFLIGHT_HEADER,
     Keyed,
     cached_response,
     counted_by_preflight,
     decide_request,
     finish,
+    preflight,
     share,
 )
 from personalize.conf import personalize_settings
@@ -149,9 +149,7 @@ class PersonalizeMiddleware:
     @staticmethod
     def _answer(request: HttpRequest, visitor: Visitor, keyed: Keyed) -> HttpResponse | None:
         """A response without rendering: the key alone (a shared cache asks), or a stored page."""
-        if request.headers.get(PREFLIGHT_HEADER) == "1":
-            return HttpResponse(status=204)
-        return cached_response(request, visitor, keyed)
+        return preflight(request, keyed) or cached_response(request, visitor, keyed)
 
     def _serve_skipped(self, request: HttpRequest) -> HttpResponse:
         """A request personalization cannot affect (see :mod:`personalize.visitors.skip_paths`).

@@ -44,6 +44,8 @@ _WRAPPED = (
     "django.contrib.messages.middleware.MessageMiddleware",
     "personalize.middleware.PersonalizeMiddleware",
 )
+#: The preflight's key for a page on which nothing decides per visitor.
+NO_KEY = "none"
 #: Response attribute handing a shareable response to :data:`CACHE_MIDDLEWARE`.
 SHARED = "_personalize_shared"
 
@@ -55,18 +57,24 @@ class Keyed:
     Attributes:
         site_id: the site the page belongs to.
         index: the page's index.
-        decisions: the visitor's decisions and their key.
+        decisions: the visitor's decisions and their key (None: nothing on the page decides
+            per visitor).
         sent: the key a shared cache sent with the request (after its preflight), or None.
     """
 
     site_id: int
     index: PageIndex
-    decisions: PageDecisions
+    decisions: PageDecisions | None
     sent: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The decision key, or :data:`NO_KEY` for a page that decides nothing per visitor."""
+        return self.decisions.key if self.decisions is not None else NO_KEY
 
 
 def decide_request(request: HttpRequest, visitor: Any) -> Keyed | None:
-    """Take the page's decisions for the request's visitor (None: no personalized page).
+    """Take the page's decisions for the request's visitor (None: not a Wagtail page).
 
     The key is also put on the request as the ``X-Personalize-Key`` header, so that a cache
     middleware placed after this one (Django's ``FetchFromCacheMiddleware``) varies on it.
@@ -75,12 +83,20 @@ def decide_request(request: HttpRequest, visitor: Any) -> Keyed | None:
     if found is None:
         return None
     index, site_id = found
-    if not index.personal:
-        return None
     sent = request.META.get("HTTP_X_PERSONALIZE_KEY")
-    decisions = decide_page(visitor, index, site_id=site_id)
-    request.META["HTTP_X_PERSONALIZE_KEY"] = decisions.key
-    return Keyed(site_id, index, decisions, sent if isinstance(sent, str) else None)
+    decisions = decide_page(visitor, index, site_id=site_id) if index.personal else None
+    keyed = Keyed(site_id, index, decisions, sent if isinstance(sent, str) else None)
+    request.META["HTTP_X_PERSONALIZE_KEY"] = keyed.key
+    return keyed
+
+
+def preflight(request: HttpRequest, keyed: Keyed) -> HttpResponse | None:
+    """The key-only answer when a shared cache asks for it (``X-Personalize-Preflight: 1``)."""
+    if request.headers.get(PREFLIGHT_HEADER) != "1":
+        return None
+    response = HttpResponse(status=204)
+    response[KEY_HEADER] = keyed.key
+    return response
 
 
 def cache_middleware_installed() -> bool:
@@ -99,7 +115,7 @@ def _sharing() -> bool:
 
 def cached_response(request: HttpRequest, visitor: Any, keyed: Keyed) -> HttpResponse | None:
     """The stored response for the request's decisions, or None."""
-    if not (_sharing() and personalize_settings.PAGE_CACHE_STORE):
+    if keyed.decisions is None or not (_sharing() and personalize_settings.PAGE_CACHE_STORE):
         return None
     if request_private_reason(request, visitor) is not None:
         return None
@@ -108,7 +124,7 @@ def cached_response(request: HttpRequest, visitor: Any, keyed: Keyed) -> HttpRes
 
 def counted_by_preflight(request: HttpRequest, keyed: Keyed) -> bool:
     """Whether a trusted shared cache already counted these decisions with a preflight."""
-    if keyed.sent != keyed.decisions.key:
+    if keyed.sent != keyed.key:
         return False
     return is_trusted(request.META.get("REMOTE_ADDR"), personalize_settings.trusted_networks)
 
@@ -132,10 +148,15 @@ def share(
         uncovered: whether the render read the visitor outside the block decisions.
         from_cache: the response came from the page cache (it is not stored again).
     """
-    response[KEY_HEADER] = keyed.decisions.key
-    if request.headers.get(PREFLIGHT_HEADER) == "1":
+    if request.headers.get(PREFLIGHT_HEADER) == "1" and response.status_code == 204:
         patch_cache_control(response, private=True, no_store=True)
         return
+    if keyed.decisions is None:
+        if visitor.used:
+            # The content depended on who asked: no shared cache may serve it to someone else.
+            patch_cache_control(response, private=True)
+        return
+    response[KEY_HEADER] = keyed.decisions.key
     reason = "visitor" if uncovered else response_private_reason(request, response, visitor)
     max_age = keyed.decisions.max_age(personalize_settings.PAGE_CACHE_TIMEOUT)
     if reason is None and _sharing() and max_age > 0:
@@ -162,6 +183,8 @@ def finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase
     if shared is None:
         return response
     keyed, from_cache = shared
+    if keyed.decisions is None:
+        return response
     if response.cookies:
         response["Cache-Control"] = "private"
         return response
