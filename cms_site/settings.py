@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
+    "wagtail.contrib.frontend_cache",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -48,6 +49,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outside everything that sets cookies: decides which personalized pages a shared cache (or
+    # the page cache) may keep per decision key (docs/how-to/cdn.md).
+    "personalize.middleware.PersonalizeCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -178,7 +182,20 @@ PERSONALIZE = {
     "EXPLAIN_LINKS": True,
     # The package's own cache alias ("default" when the demo runs without Redis).
     "CACHE_ALIAS": "personalize" if os.environ.get("REDIS_URL") else "default",
+    # Personalized pages are shared per decision key for up to 5 minutes: by the page cache, or
+    # by Varnish in front (VARNISH_URL), which then does the caching alone.
+    "PAGE_CACHE_TIMEOUT": 300,
+    "PAGE_CACHE_STORE": not os.environ.get("VARNISH_URL"),
 }
+
+# Publishing a page purges every cached variant of its URL from Varnish (docs/how-to/cdn.md).
+if os.environ.get("VARNISH_URL"):
+    WAGTAILFRONTENDCACHE = {
+        "varnish": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": os.environ["VARNISH_URL"],
+        }
+    }
 
 # The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes
 # from CDN headers, which DemoCdnMiddleware can simulate.

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from personalize.views import endpoints as views
+from personalize.views import fragments
 from personalize.views import privacy as privacy_views
 
 app_name = "personalize"
@@ -15,4 +16,5 @@ urlpatterns = [
     path("privacy/export/", privacy_views.privacy_export, name="privacy_export"),
     path("privacy/erase/", privacy_views.privacy_erase, name="privacy_erase"),
     path("debug/", views.visitor_debug, name="debug"),
+    path("fragments/<str:token>/", fragments.fragment, name="fragment"),
 ]

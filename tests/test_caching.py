@@ -37,6 +37,7 @@ def cached_site(db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A site with the cache middleware in front and a plain template (no banner, no forms)."""
     from cms_site.home.models import ContentPage
 
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != CACHE_MIDDLEWARE]
     settings.MIDDLEWARE = [CACHE_MIDDLEWARE, *settings.MIDDLEWARE]
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [str(TEMPLATES), *templates[0].get("DIRS", [])]
@@ -408,7 +409,62 @@ def test_checks_report_a_bad_timeout_and_a_missing_middleware(settings: Any) -> 
     settings.PERSONALIZE = {**settings.PERSONALIZE, "PAGE_CACHE_TIMEOUT": "5 minutes"}
     assert "personalize.E004" in {m.id for m in check_settings()}
     settings.PERSONALIZE = {**settings.PERSONALIZE, "PAGE_CACHE_TIMEOUT": 300}
+    with_it = list(settings.MIDDLEWARE)
+    settings.MIDDLEWARE = [m for m in with_it if m != CACHE_MIDDLEWARE]
     assert "personalize.W008" in {m.id for m in check_settings()}
-    settings.MIDDLEWARE = [CACHE_MIDDLEWARE, *settings.MIDDLEWARE]
+    # Installed, but inside the session middleware: it could not see the session's cookie.
+    session = settings.MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE[: session + 1], CACHE_MIDDLEWARE, *settings.MIDDLEWARE[session + 1 :]
+    ]
+    assert "personalize.W008" in {m.id for m in check_settings()}
+    settings.MIDDLEWARE = with_it
     ids = {m.id for m in check_settings()}
     assert "personalize.W008" not in ids and "personalize.E004" not in ids
+
+
+@pytest.fixture
+def demo_cached(db: Any, settings: Any) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "PAGE_CACHE_TIMEOUT": 300}
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_demo_pages_are_shared_and_their_visitor_parts_are_fragments(
+    client: Any, demo_cached: None
+) -> None:
+    from tests.fragments import with_fragments
+
+    first = _get(client, "/journal/", WINDOWS_CHROME)
+    second = _get(client, "/journal/", WINDOWS_CHROME)
+    html = with_fragments(client, second)
+
+    assert "public" in first["Cache-Control"] and "s-maxage=" in first["Cache-Control"]
+    assert [first["X-Personalize-Cache"], second["X-Personalize-Cache"]] == ["miss", "hit"]
+    assert b"csrfmiddlewaretoken" not in second.content
+    assert b"Your visit, as the site sees it" not in second.content
+    # As the browser shows it: the banner (with its own token) and the visit panel are there.
+    assert 'class="pz-banner"' in html and "csrfmiddlewaretoken" in html
+    assert "Your visit, as the site sees it" in html
+
+
+def test_fragments_are_private_signed_and_keep_the_visitor_on_site(
+    client: Any, demo_cached: None
+) -> None:
+    import re
+    from html import unescape
+
+    page = _get(client, "/journal/", WINDOWS_CHROME).content.decode()
+    urls = [unescape(u) for u in re.findall(r'data-pz-fragment="([^"]+)"', page)]
+    fragments = [client.get(url, {"next": "//evil.example/"}) for url in urls]
+    forged = client.get(urls[0].replace("/fragments/", "/fragments/x"))
+
+    assert len(urls) == 2
+    assert all(f.status_code == 200 for f in fragments)
+    assert all("no-store" in f["Cache-Control"] for f in fragments)
+    assert any('name="next" value="/"' in f.content.decode() for f in fragments)
+    assert "evil.example" not in "".join(f.content.decode() for f in fragments)
+    assert forged.status_code == 404

@@ -16,6 +16,7 @@ from personalize.profiles.scoring import config_changed
 from personalize.rules.scoring import ProfileState
 from personalize.signals.consent import dump_consent_cookie
 from personalize.visitors.registry import segments_changed
+from tests.fragments import with_fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +143,7 @@ def test_two_ski_touring_pages_make_a_fan(client: Any, demo: None, settings: Any
     client.get(FIRST_TOUR)
     response = client.get("/")
     visitor = response.wsgi_request.visitor
-    html = response.content.decode()
+    html = with_fragments(client, response)
     assert visitor.in_segment("ski-touring-fans") is True
     attributes = visitor.profile_attributes()
     assert attributes["interests"]["ski-touring"] == 2.0
@@ -204,13 +205,13 @@ def test_tea_answer_changes_the_greeting(client: Any, demo: None) -> None:
 
 
 def test_banner_until_the_visitor_chooses(client: Any, demo: None) -> None:
-    first = client.get("/").content.decode()
+    first = with_fragments(client, client.get("/"))
     assert 'class="pz-banner"' in first
     assert '<a href="/personalize/privacy/">Privacy &amp; your data</a>' in first
     assert "nothing yet: you have not chosen" in first
     assert "nothing is stored until you allow personalization" in first
     client.post("/personalize/consent/", {"choice": "all", "next": "/"})
-    chosen = client.get("/").content.decode()
+    chosen = with_fragments(client, client.get("/"))
     assert 'class="pz-banner"' not in chosen
     assert '<span class="chip">personalization</span><span class="chip">analytics</span>' in (
         chosen

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from personalize.signals.consent import dump_consent_cookie
 from personalize.visitors.attribution import read_attribution
 from tests.conftest import IPHONE
+from tests.fragments import with_fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_request_visitor_is_lazy_and_shared(client: Any, demo: None) -> None:
     assert visitor.in_segment("mobile-visitors") is True
     # "Morning readers" also matches on weekday mornings (the demo's local time).
     assert {s.slug for s in visitor.segments} - {"morning-readers"} == {"mobile-visitors"}
-    assert b"Mobile visitors" in response.content
+    assert "Mobile visitors" in with_fragments(client, response)
 
 
 def consent_to(client: Any, *purposes: str) -> None:

@@ -55,7 +55,9 @@ def origin(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> 
 
     from cms_site.home.models import ContentPage
 
-    settings.MIDDLEWARE = [CACHE_MIDDLEWARE, *settings.MIDDLEWARE]
+    settings.MIDDLEWARE = [
+        CACHE_MIDDLEWARE, *(m for m in settings.MIDDLEWARE if m != CACHE_MIDDLEWARE)
+    ]
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [str(TEMPLATES), *templates[0].get("DIRS", [])]
     settings.TEMPLATES = templates

@@ -1,10 +1,11 @@
 """The response contract of a personalized page, for the middleware and for shared caches.
 
-Every response of a page with personalized, gated or preference blocks says its decision key in
-``X-Personalize-Key``. When the response is shareable (:mod:`personalize.caching.policy`) and
-``PAGE_CACHE_TIMEOUT`` is set, it also says ``Vary: X-Personalize-Key`` and
-``Cache-Control: public, max-age=0, s-maxage=<seconds>``, the seconds cut at the next boundary of a
-time rule; otherwise it is ``private``, as before.
+Every response of a Wagtail page says its decision key in ``X-Personalize-Key`` (for a page
+without personalized, gated or preference blocks, the key covers the consent choice alone).
+When the response is shareable (:mod:`personalize.caching.policy`) and ``PAGE_CACHE_TIMEOUT`` is
+set, it also says ``Vary: X-Personalize-Key`` and ``Cache-Control: public, max-age=0,
+s-maxage=<seconds>``, the seconds cut at the next boundary of a time rule; otherwise it is
+``private``, as before.
 
 A shared cache finds the key before it looks up by asking the page itself with
 ``X-Personalize-Preflight: 1``: the answer is ``204`` with the key and the visitor's cookies, no
@@ -44,8 +45,6 @@ _WRAPPED = (
     "django.contrib.messages.middleware.MessageMiddleware",
     "personalize.middleware.PersonalizeMiddleware",
 )
-#: The preflight's key for a page on which nothing decides per visitor.
-NO_KEY = "none"
 #: Response attribute handing a shareable response to :data:`CACHE_MIDDLEWARE`.
 SHARED = "_personalize_shared"
 
@@ -57,24 +56,18 @@ class Keyed:
     Attributes:
         site_id: the site the page belongs to.
         index: the page's index.
-        decisions: the visitor's decisions and their key (None: nothing on the page decides
-            per visitor).
+        decisions: the visitor's decisions and their key.
         sent: the key a shared cache sent with the request (after its preflight), or None.
     """
 
     site_id: int
     index: PageIndex
-    decisions: PageDecisions | None
+    decisions: PageDecisions
     sent: str | None = None
-
-    @property
-    def key(self) -> str:
-        """The decision key, or :data:`NO_KEY` for a page that decides nothing per visitor."""
-        return self.decisions.key if self.decisions is not None else NO_KEY
 
 
 def decide_request(request: HttpRequest, visitor: Any) -> Keyed | None:
-    """Take the page's decisions for the request's visitor (None: not a Wagtail page).
+    """Take the page's decisions for the request's visitor (None: not a live Wagtail page).
 
     The key is also put on the request as the ``X-Personalize-Key`` header, so that a cache
     middleware placed after this one (Django's ``FetchFromCacheMiddleware``) varies on it.
@@ -84,10 +77,11 @@ def decide_request(request: HttpRequest, visitor: Any) -> Keyed | None:
         return None
     index, site_id = found
     sent = request.META.get("HTTP_X_PERSONALIZE_KEY")
-    decisions = decide_page(visitor, index, site_id=site_id) if index.personal else None
-    keyed = Keyed(site_id, index, decisions, sent if isinstance(sent, str) else None)
-    request.META["HTTP_X_PERSONALIZE_KEY"] = keyed.key
-    return keyed
+    # Every page, personalized or not: the consent banner and the scripts a page carries depend
+    # on the visitor's consent choice, which is part of the key.
+    decisions = decide_page(visitor, index, site_id=site_id)
+    request.META["HTTP_X_PERSONALIZE_KEY"] = decisions.key
+    return Keyed(site_id, index, decisions, sent if isinstance(sent, str) else None)
 
 
 def preflight(request: HttpRequest, keyed: Keyed) -> HttpResponse | None:
@@ -95,7 +89,7 @@ def preflight(request: HttpRequest, keyed: Keyed) -> HttpResponse | None:
     if request.headers.get(PREFLIGHT_HEADER) != "1":
         return None
     response = HttpResponse(status=204)
-    response[KEY_HEADER] = keyed.key
+    response[KEY_HEADER] = keyed.decisions.key
     return response
 
 
@@ -115,7 +109,7 @@ def _sharing() -> bool:
 
 def cached_response(request: HttpRequest, visitor: Any, keyed: Keyed) -> HttpResponse | None:
     """The stored response for the request's decisions, or None."""
-    if keyed.decisions is None or not (_sharing() and personalize_settings.PAGE_CACHE_STORE):
+    if not (_sharing() and personalize_settings.PAGE_CACHE_STORE):
         return None
     if request_private_reason(request, visitor) is not None:
         return None
@@ -124,7 +118,7 @@ def cached_response(request: HttpRequest, visitor: Any, keyed: Keyed) -> HttpRes
 
 def counted_by_preflight(request: HttpRequest, keyed: Keyed) -> bool:
     """Whether a trusted shared cache already counted these decisions with a preflight."""
-    if keyed.sent != keyed.key:
+    if keyed.sent != keyed.decisions.key:
         return False
     return is_trusted(request.META.get("REMOTE_ADDR"), personalize_settings.trusted_networks)
 
@@ -150,11 +144,6 @@ def share(
     """
     if request.headers.get(PREFLIGHT_HEADER) == "1" and response.status_code == 204:
         patch_cache_control(response, private=True, no_store=True)
-        return
-    if keyed.decisions is None:
-        if visitor.used:
-            # The content depended on who asked: no shared cache may serve it to someone else.
-            patch_cache_control(response, private=True)
         return
     response[KEY_HEADER] = keyed.decisions.key
     reason = "visitor" if uncovered else response_private_reason(request, response, visitor)
@@ -183,8 +172,6 @@ def finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase
     if shared is None:
         return response
     keyed, from_cache = shared
-    if keyed.decisions is None:
-        return response
     if response.cookies:
         response["Cache-Control"] = "private"
         return response

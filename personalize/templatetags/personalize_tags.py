@@ -134,7 +134,8 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
                 {"name": p, "label": texts[f"{p}_label"], "granted": consent.allows(p)}
                 for p in OPTIONAL_PURPOSES
             ],
-            "next": request.get_full_path(),
+            # In a fragment (personalize_fragment), the page the visitor is on.
+            "next": context.get("personalize_page_path") or request.get_full_path(),
             "privacy_url": reverse("personalize:privacy"),
             # The form's token, without ``request=``: that would run every context processor
             # again for the banner.
@@ -142,6 +143,28 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
         },
     )
     return mark_safe(banner)  # noqa: S308 - rendered by the template engine (autoescaped)
+
+
+@register.simple_tag
+def personalize_fragment(template_name: str, label: str = "") -> SafeString:
+    """A placeholder the browser fills with ``template_name`` rendered for the visitor.
+
+    Keeps what is one visitor's own (a CSRF token, a "your visit" panel) out of a page that
+    shared caches keep for many visitors: see :mod:`personalize.views.fragments`.
+
+    Args:
+        template_name: the fragment's template, rendered with the visitor's request.
+        label: an accessible name for the region while it loads.
+    """
+    from personalize.caching.fragments import fragment_url
+
+    return format_html(
+        '<div data-pz-fragment="{}" aria-busy="true"{}></div>'
+        '<script src="{}" defer></script>',
+        fragment_url(template_name),
+        format_html(' aria-label="{}"', label) if label else "",
+        static("personalize/fragments.js"),
+    )
 
 
 @register.simple_tag
