@@ -18,7 +18,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument(
         "--only",
-        choices=["pages", "profiles", "blocks", "graphql", "conditions", "redis"],
+        choices=["pages", "profiles", "blocks", "caching", "graphql", "conditions", "redis"],
         action="append",
         help="run only these benchmarks (repeatable)",
     )
@@ -31,6 +31,7 @@ def main() -> int:
     django.setup()
     from benchmarks import (
         blocks_page,
+        caching,
         conditions,
         graphql_page,
         pages,
@@ -44,6 +45,7 @@ def main() -> int:
             "pages": pages,
             "profiles": profiles_page,
             "blocks": blocks_page,
+            "caching": caching,
             "graphql": graphql_page,
             "conditions": conditions,
             "redis": redis_commands,

@@ -94,7 +94,7 @@ def run(quick: bool = False) -> list[str]:
     Segment.objects.exclude(pk__in=live_ids).update(enabled=False)
     segments_changed()  # update() sends no signals
     _create_pages()
-    vanilla_middleware = [m for m in settings.MIDDLEWARE if "PersonalizeMiddleware" not in m]
+    vanilla_middleware = [m for m in settings.MIDDLEWARE if "personalize." not in m]
     vanilla, personalized = Client(), Client()
     with override_settings(MIDDLEWARE=vanilla_middleware):
         vanilla.get(PLAIN_URL)  # builds this client's middleware chain

@@ -49,7 +49,7 @@ def run(quick: bool = False) -> list[str]:
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", stdout=io.StringIO())
-    vanilla_middleware = [m for m in settings.MIDDLEWARE if m != PERSONALIZE_MIDDLEWARE]
+    vanilla_middleware = [m for m in settings.MIDDLEWARE if not m.startswith("personalize.")]
     vanilla = _client(vanilla_middleware)
     personalized = _client(list(settings.MIDDLEWARE))
     rng = random.Random(2026)

@@ -89,7 +89,7 @@ def run(quick: bool = False) -> list[str]:
     call_command("migrate", verbosity=0)
     call_command("seed_demo", stdout=io.StringIO())
     cookies = _setup()
-    vanilla = _client([m for m in settings.MIDDLEWARE if m != PERSONALIZE_MIDDLEWARE], cookies)
+    vanilla = _client([m for m in settings.MIDDLEWARE if not m.startswith("personalize.")], cookies)
     personalized = _client(list(settings.MIDDLEWARE), cookies)
     matched = personalized.get(PLAIN_URL).wsgi_request.visitor.segment_slugs
     assert {"bench-engaged", "bench-returning", "bench-skiers"} <= matched, matched

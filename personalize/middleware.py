@@ -17,6 +17,7 @@ from personalize.caching.sharing import (
     counted_by_preflight,
     decide_request,
     finish,
+    keys_wanted,
     preflight,
     share,
 )
@@ -140,8 +141,9 @@ class PersonalizeMiddleware:
 
     @staticmethod
     def _decide(request: HttpRequest, visitor: Visitor) -> Keyed | None:
-        """The page's decisions for this visitor, before anything renders (None: not a page)."""
-        if request.method not in _SAFE_METHODS:
+        """The page's decisions for this visitor, before anything renders (None: not a page, or
+        no key wanted)."""
+        if request.method not in _SAFE_METHODS or not keys_wanted(request):
             return None
         with visitor.covered():
             return decide_request(request, visitor)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.http import Http404, HttpRequest
 from django.urls import Resolver404, resolve
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 #: Most paths whose index one process remembers.
 MEMORY_SIZE = 4096
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,15 +271,15 @@ def pages_changed(**kwargs: Any) -> None:
     pages_version.bump()
 
 
-class _Memory:
-    """Process memory of indexes by (version, site, path); dropped when the version moves."""
+class _Memory(Generic[K, V]):
+    """Process memory by key, for one version; dropped when the version moves."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.version: int | None = None
-        self.items: dict[tuple[int, str], PageIndex | None] = {}
+        self.items: dict[K, V] = {}
 
-    def get(self, version: int, key: tuple[int, str]) -> tuple[bool, PageIndex | None]:
+    def get(self, version: int, key: K) -> tuple[bool, V | None]:
         with self._lock:
             if version != self.version:
                 return False, None
@@ -284,21 +287,25 @@ class _Memory:
                 return True, self.items[key]
             return False, None
 
-    def put(self, version: int, key: tuple[int, str], index: PageIndex | None) -> None:
+    def put(self, version: int, key: K, value: V) -> None:
         with self._lock:
             if version != self.version:
                 self.version, self.items = version, {}
             if len(self.items) >= MEMORY_SIZE:
                 self.items.clear()
-            self.items[key] = index
+            self.items[key] = value
 
     def reset(self) -> None:
         with self._lock:
             self.version, self.items = None, {}
 
 
-_memory = _Memory()
+#: (site id, path) → the page's index, or None for a path that is no live page.
+_memory: _Memory[tuple[int, str], PageIndex | None] = _Memory()
+#: (host, port) → the site's id, or None for a host no site serves.
+_sites: _Memory[tuple[str, str], int | None] = _Memory()
 register_reset(_memory.reset)
+register_reset(_sites.reset)
 
 
 def index_and_site(request: HttpRequest) -> tuple[PageIndex, int] | None:
@@ -316,15 +323,23 @@ def index_and_site(request: HttpRequest) -> tuple[PageIndex, int] | None:
         version = pages_version.current()
     except (CacheUnavailable, VersionStoreError):
         return None
-    site = Site.find_for_request(request)
-    if site is None:
+    host = (request.get_host().split(":")[0].lower(), request.get_port())
+    known, site_id = _sites.get(version, host)
+    site = None
+    if not known:
+        # Wagtail's own lookup costs a query; its answer holds until a site or page changes.
+        site = Site.find_for_request(request)
+        site_id = site.pk if site is not None else None
+        _sites.put(version, host, site_id)
+    if site_id is None:
         return None
-    key = (site.pk, request.path)
+    key = (site_id, request.path)
     known, index = _memory.get(version, key)
     if not known:
+        site = site or Site.objects.get(pk=site_id)
         index = _route(request, site)
         _memory.put(version, key, index)
-    return None if index is None else (index, site.pk)
+    return None if index is None else (index, site_id)
 
 
 def index_for_page(page: Any) -> PageIndex:

@@ -1,7 +1,8 @@
 """The response contract of a personalized page, for the middleware and for shared caches.
 
-Every response of a Wagtail page says its decision key in ``X-Personalize-Key`` (for a page
-without personalized, gated or preference blocks, the key covers the consent choice alone).
+With ``PAGE_CACHE_TIMEOUT`` set, every response of a Wagtail page says its decision key in
+``X-Personalize-Key`` (for a page without personalized, gated or preference blocks, the key
+covers the consent choice alone).
 When the response is shareable (:mod:`personalize.caching.policy`) and ``PAGE_CACHE_TIMEOUT`` is
 set, it also says ``Vary: X-Personalize-Key`` and ``Cache-Control: public, max-age=0,
 s-maxage=<seconds>``, the seconds cut at the next boundary of a time rule; otherwise it is
@@ -64,6 +65,17 @@ class Keyed:
     index: PageIndex
     decisions: PageDecisions
     sent: str | None = None
+
+
+def keys_wanted(request: HttpRequest) -> bool:
+    """Whether the request's page needs its key: a shared cache asks, or sharing is configured.
+
+    Without either, pages render exactly as before keys existed (private when personalized),
+    and the key costs nothing.
+    """
+    return (
+        personalize_settings.PAGE_CACHE_TIMEOUT > 0 or request.headers.get(PREFLIGHT_HEADER) == "1"
+    )
 
 
 def decide_request(request: HttpRequest, visitor: Any) -> Keyed | None:
