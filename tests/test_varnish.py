@@ -75,6 +75,11 @@ def origin(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture
 def varnish(origin: Any, tmp_path: Path) -> Iterator[str]:
+    yield from _varnish_for(origin, tmp_path)
+
+
+def _varnish_for(origin: Any, tmp_path: Path) -> Iterator[str]:
+    """varnishd with the how-to's VCL in front of ``origin``, until the generator is closed."""
     host, port = origin.url.removeprefix("http://").split(":")
     vcl = tmp_path / "site.vcl"
     vcl.write_text(
@@ -280,3 +285,67 @@ def test_publishing_purges_every_variant_of_the_page(
 def test_the_how_to_shows_the_tested_vcl() -> None:
     how_to = (VCL.parent / "cdn.md").read_text()
     assert f"```vcl\n{VCL.read_text()}```" in how_to
+
+
+@pytest.fixture
+def demo_origin(live_server: Any, settings: Any) -> Any:
+    import io
+
+    from django.core.management import call_command
+
+    settings.MIDDLEWARE = [
+        CACHE_MIDDLEWARE, *(m for m in settings.MIDDLEWARE if m != CACHE_MIDDLEWARE)
+    ]
+    settings.PERSONALIZE = {
+        **settings.PERSONALIZE,
+        "PAGE_CACHE_TIMEOUT": 300,
+        "PAGE_CACHE_STORE": False,
+        "TRUSTED_PROXIES": ["127.0.0.1/32"],
+        "EXPLAIN_LINKS": True,
+        "GATE_URL": "/accounts/register/",
+    }
+    _default_site_root()
+    call_command("seed_demo", stdout=io.StringIO())
+    return live_server
+
+
+@pytest.fixture
+def demo_varnish(demo_origin: Any, tmp_path: Path) -> Iterator[str]:
+    yield from _varnish_for(demo_origin, tmp_path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_behind_varnish_shares_its_pages_without_a_leak(
+    demo_origin: Any, demo_varnish: str
+) -> None:
+    varnish = demo_varnish
+    paths = ["/", "/journal/", "/guides/"]
+    visitors = []
+    for agent in (IPHONE, ANDROID, WINDOWS_CHROME):
+        for country in ("AT", "US"):
+            for referer in ("", "https://www.google.com/"):
+                headers = {"User-Agent": agent, "CF-IPCountry": country}
+                if referer:
+                    headers["Referer"] = referer
+                visitors.append(headers)
+    for agent in (IPHONE, WINDOWS_CHROME):
+        jar = {"pz_consent": _consent_cookie()}
+        for _ in range(2):
+            cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+            _, headers, _ = _fetch(demo_origin.url + "/", {"User-Agent": agent, "Cookie": cookie})
+            for line in headers.get_all("Set-Cookie") or []:
+                name, value = line.split(";", 1)[0].split("=", 1)
+                jar[name] = value
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        visitors.append({"User-Agent": agent, "Cookie": cookie})
+    rng = random.Random(11)  # noqa: S311 - a reproducible workload
+    leaks, hits = 0, 0
+    requests = [(rng.choice(paths), rng.choice(visitors)) for _ in range(150)]
+    for path, headers in requests:
+        _, got, body = _fetch(varnish + path, headers)
+        _, _, direct = _fetch(demo_origin.url + path, headers)
+        leaks += body != direct
+        hits += got.get("X-Cache") == "hit"
+
+    assert leaks == 0
+    assert hits / len(requests) >= 0.7, hits
