@@ -468,3 +468,33 @@ def test_fragments_are_private_signed_and_keep_the_visitor_on_site(
     assert any('name="next" value="/"' in f.content.decode() for f in fragments)
     assert "evil.example" not in "".join(f.content.decode() for f in fragments)
     assert forged.status_code == 404
+
+
+def test_djangos_cache_middleware_does_not_keep_personalized_pages(
+    client: Any, cached_site: Any, phones: Any
+) -> None:
+    """Why the package has a page cache of its own: Django's cache middleware takes a response's
+    lifetime from max-age, which is 0 for a personalized page (browsers must not keep it)."""
+    from django.test.signals import template_rendered
+
+    cached_site.PERSONALIZE = {**cached_site.PERSONALIZE, "PAGE_CACHE_STORE": False}
+    cached_site.MIDDLEWARE = [
+        "django.middleware.cache.UpdateCacheMiddleware",
+        *cached_site.MIDDLEWARE,
+        "django.middleware.cache.FetchFromCacheMiddleware",
+    ]
+    page = _publish([_personalized(phones)])
+    rendered: list[str] = []
+
+    def note(sender: Any, template: Any, **kwargs: Any) -> None:
+        if template.name == "caching_page.html":
+            rendered.append(template.name)
+
+    template_rendered.connect(note)
+    try:
+        responses = [_get(client, page.url, IPHONE) for _ in range(3)]
+    finally:
+        template_rendered.disconnect(note)
+
+    assert all("s-maxage=300" in r["Cache-Control"] for r in responses)
+    assert len(rendered) == 3

@@ -193,7 +193,7 @@ def test_purge_defaults_to_the_retention_setting(three_visitors: list[str], sett
 def test_purge_with_the_memory_store(settings: Any) -> None:
     settings.PERSONALIZE = {
         **settings.PERSONALIZE,
-        "PROFILE_STORE": "personalize.profiles.memory.MemoryProfileStore",
+        "PROFILE_STORE": "personalize.profiles.MemoryProfileStore",
     }
     store = profile_store()
     now = time.time()
