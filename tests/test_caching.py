@@ -18,6 +18,19 @@ ANDROID = (
 )
 BLOCK_KEY = "b" * 32
 CACHE_MIDDLEWARE = "personalize.middleware.PersonalizeCacheMiddleware"
+#: A gated block for registered visitors.
+MEMBERS_ONLY = {
+    "type": "gated",
+    "value": {
+        "requirement": "authenticated",
+        "groups": [],
+        "segments": [],
+        "teaser": "<p>Teaser</p>",
+        "content": [{"type": "heading", "value": "Members only", "id": "c1"}],
+        "cta_label": "Register",
+        "cta_page": None,
+    },
+}
 
 
 def _variant(label: str, segment: int, text: str, key: str, **extra: Any) -> dict[str, Any]:
@@ -116,14 +129,7 @@ def test_a_cache_hit_counts_like_a_render(client: Any, cached_site: Any, phones:
 def test_each_alternative_of_an_ab_test_has_its_own_key(
     client: Any, cached_site: Any, phones: Any
 ) -> None:
-    from personalize.models import Experiment
-
-    page = _publish(
-        [_personalized(phones, alternatives=[{"label": "B", "weight": 50, "content": [
-            {"type": "heading", "value": "Phones, take two", "id": "alt1"}
-        ]}])]
-    )  # fmt: skip
-    Experiment.objects.filter(key="1" * 32).update(status="running")
+    page = _publish_ab_test(phones)
     keys: dict[bool, set[str]] = {True: set(), False: set()}
     for _ in range(12):
         client.cookies.clear()
@@ -133,6 +139,19 @@ def test_each_alternative_of_an_ab_test_has_its_own_key(
 
     assert keys[True] and keys[False]
     assert not keys[True] & keys[False]
+
+
+def _publish_ab_test(phones: Any) -> Any:
+    """A page whose phone variant runs an A/B test: its own content against "Phones, take two"."""
+    from personalize.models import Experiment
+
+    page = _publish(
+        [_personalized(phones, alternatives=[{"label": "B", "weight": 50, "content": [
+            {"type": "heading", "value": "Phones, take two", "id": "alt1"}
+        ]}])]
+    )  # fmt: skip
+    Experiment.objects.filter(key="1" * 32).update(status="running")
+    return page
 
 
 def _consent_cookie() -> str:
@@ -179,19 +198,7 @@ def test_preference_answers_give_different_keys(
 def test_a_locked_gate_is_never_served_unlocked(
     client: Any, cached_site: Any, django_user_model: Any
 ) -> None:
-    gated = {
-        "type": "gated",
-        "value": {
-            "requirement": "authenticated",
-            "groups": [],
-            "segments": [],
-            "teaser": "<p>Teaser</p>",
-            "content": [{"type": "heading", "value": "Members only", "id": "c1"}],
-            "cta_label": "Register",
-            "cta_page": None,
-        },
-    }
-    page = _publish([gated])
+    page = _publish([MEMBERS_ONLY])
     user = django_user_model.objects.create_user("member", password="pw")  # noqa: S106
     client.force_login(user)
     member = _get(client, page.url, IPHONE)
@@ -365,14 +372,7 @@ def _graphql_key(client: Any, path: str, agent: str) -> dict[str, Any]:
 def test_graphql_cache_key_separates_ab_alternatives_where_segment_key_did_not(
     client: Any, cached_site: Any, phones: Any
 ) -> None:
-    from personalize.models import Experiment
-
-    page = _publish(
-        [_personalized(phones, alternatives=[{"label": "B", "weight": 50, "content": [
-            {"type": "heading", "value": "Phones, take two", "id": "alt1"}
-        ]}])]
-    )  # fmt: skip
-    Experiment.objects.filter(key="1" * 32).update(status="running")
+    page = _publish_ab_test(phones)
     answers: list[tuple[bool, dict[str, Any]]] = []
     for _ in range(12):
         client.cookies.clear()

@@ -26,6 +26,7 @@ from tests.test_caching import (
     ANDROID,
     BLOCK_KEY,
     CACHE_MIDDLEWARE,
+    MEMBERS_ONLY,
     TEMPLATES,
     _consent_cookie,
     _variant,
@@ -118,11 +119,16 @@ def _fetch(url: str, headers: dict[str, str]) -> tuple[int, Any, bytes]:
         return response.status, response.headers, response.read()
 
 
-def _site(phones: Any, austria: Any, search: Any) -> Any:
-
+def _site(segment_factory: Any) -> Any:
+    """The page: variants for phones (with an A/B test), Austria and search, and a gate."""
     from cms_site.home.models import ContentPage
     from personalize.models import Experiment
 
+    phones = segment_factory("Phones", condition={"device.type": "mobile"}, slug="phones")
+    austria = segment_factory("Austria", condition={"geo.country": "AT"}, slug="austria")
+    search = segment_factory(
+        "Search", condition={"referral.channel": "organic_search"}, slug="search"
+    )
     phone_variant = _variant("Phones", phones.pk, "For phones", "1" * 32, alternatives=[
         {"label": "B", "weight": 50, "content": [{"type": "heading", "value": "Phones B"}]}
     ])  # fmt: skip
@@ -140,18 +146,7 @@ def _site(phones: Any, austria: Any, search: Any) -> Any:
                 "key": BLOCK_KEY,
             },
         },
-        {
-            "type": "gated",
-            "value": {
-                "requirement": "authenticated",
-                "groups": [],
-                "segments": [],
-                "teaser": "<p>Teaser</p>",
-                "content": [{"type": "heading", "value": "Members only"}],
-                "cta_label": "Register",
-                "cta_page": None,
-            },
-        },
+        MEMBERS_ONLY,
     ]
     page = ContentPage(title="Offers", slug="offers", body=body)
     root = _default_site_root()
@@ -178,6 +173,19 @@ def _default_site_root() -> Any:
     return home
 
 
+def _consenting(url: str, agent: str) -> dict[str, str]:
+    """A consenting visitor's headers, with the cookies a browser keeps from its first visit."""
+    jar = {"pz_consent": _consent_cookie()}
+    for _ in range(2):
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        _, headers, _ = _fetch(url, {"User-Agent": agent, "Cookie": cookie})
+        for line in headers.get_all("Set-Cookie") or []:
+            name, value = line.split(";", 1)[0].split("=", 1)
+            jar[name] = value
+    assert "pz_vid" in jar
+    return {"User-Agent": agent, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+
 def _visitors(origin_url: str, page_url: str, session: str) -> list[dict[str, str]]:
     """Visitors as header sets: devices, countries, referrers, consent with ids, a logged-in one."""
     visitors = []
@@ -191,17 +199,7 @@ def _visitors(origin_url: str, page_url: str, session: str) -> list[dict[str, st
     for n in range(6):
         # Consenting visitors with their own visitor id: each keeps their A/B arm.
         agent = (IPHONE, ANDROID, WINDOWS_CHROME)[n % 3]
-        # A browser keeps the cookies of its first visit (visitor id, attribution).
-        jar = {"pz_consent": _consent_cookie()}
-        for _ in range(2):
-            cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-            _, headers, _ = _fetch(origin_url + page_url, {"User-Agent": agent, "Cookie": cookie})
-            for line in headers.get_all("Set-Cookie") or []:
-                name, value = line.split(";", 1)[0].split("=", 1)
-                jar[name] = value
-        assert "pz_vid" in jar
-        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-        visitors.append({"User-Agent": agent, "Cookie": cookie})
+        visitors.append(_consenting(origin_url + page_url, agent))
     visitors.append({"User-Agent": IPHONE, "Cookie": f"sessionid={session}"})
     return visitors
 
@@ -214,12 +212,7 @@ def test_mixed_visitors_through_varnish_see_only_their_own_page(
     from django.contrib.auth import SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    phones = segment_factory("Phones", condition={"device.type": "mobile"}, slug="phones")
-    austria = segment_factory("Austria", condition={"geo.country": "AT"}, slug="austria")
-    search = segment_factory(
-        "Search", condition={"referral.channel": "organic_search"}, slug="search"
-    )
-    page = _site(phones, austria, search)
+    page = _site(segment_factory)
     user = django_user_model.objects.create_user("member", password="pw")  # noqa: S106
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -255,12 +248,7 @@ def test_publishing_purges_every_variant_of_the_page(
 ) -> None:
     from wagtail.contrib.frontend_cache.utils import purge_page_from_cache
 
-    phones = segment_factory("Phones", condition={"device.type": "mobile"}, slug="phones")
-    austria = segment_factory("Austria", condition={"geo.country": "AT"}, slug="austria")
-    search = segment_factory(
-        "Search", condition={"referral.channel": "organic_search"}, slug="search"
-    )
-    page = _site(phones, austria, search)
+    page = _site(segment_factory)
     settings.WAGTAILFRONTENDCACHE = {
         "varnish": {
             "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
@@ -328,16 +316,7 @@ def test_the_demo_behind_varnish_shares_its_pages_without_a_leak(
                 if referer:
                     headers["Referer"] = referer
                 visitors.append(headers)
-    for agent in (IPHONE, WINDOWS_CHROME):
-        jar = {"pz_consent": _consent_cookie()}
-        for _ in range(2):
-            cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-            _, headers, _ = _fetch(demo_origin.url + "/", {"User-Agent": agent, "Cookie": cookie})
-            for line in headers.get_all("Set-Cookie") or []:
-                name, value = line.split(";", 1)[0].split("=", 1)
-                jar[name] = value
-        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-        visitors.append({"User-Agent": agent, "Cookie": cookie})
+    visitors += [_consenting(demo_origin.url + "/", agent) for agent in (IPHONE, WINDOWS_CHROME)]
     rng = random.Random(11)  # noqa: S311 - a reproducible workload
     leaks, hits = 0, 0
     requests = [(rng.choice(paths), rng.choice(visitors)) for _ in range(150)]
