@@ -115,6 +115,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "demo.sqlite3")),
+            # Editors save while Wagtail autosaves: write transactions take the lock up front
+            # and wait for it, instead of failing with "database is locked".
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 
@@ -164,7 +167,10 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 WAGTAIL_SITE_NAME = "Northwind Outdoor"
-WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+# `make demo PORT=8080` serves (and links the admin) elsewhere.
+WAGTAILADMIN_BASE_URL = os.environ.get(
+    "WAGTAILADMIN_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+)
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
 # The demo trusts CDN geo headers from loopback, so every geo signal can be tried locally
@@ -186,6 +192,11 @@ PERSONALIZE = {
     # by Varnish in front (VARNISH_URL), which then does the caching alone.
     "PAGE_CACHE_TIMEOUT": 300,
     "PAGE_CACHE_STORE": not os.environ.get("VARNISH_URL"),
+    # Keys of headless front ends that may relay visitors (comma separated), e.g.
+    # `PERSONALIZE_FRONTEND_KEYS=$(openssl rand -hex 32) make demo` (docs/how-to/headless.md).
+    "FRONTEND_KEYS": [
+        key for key in os.environ.get("PERSONALIZE_FRONTEND_KEYS", "").split(",") if key.strip()
+    ],
 }
 
 # Publishing a page purges every cached variant of its URL from Varnish (docs/how-to/cdn.md).

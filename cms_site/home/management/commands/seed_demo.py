@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
@@ -38,9 +39,6 @@ from personalize.models import (
     ScoringRule,
     Segment,
 )
-
-#: Where the closing lines send a superuser.
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
 
 
 class Command(BaseCommand):
@@ -80,7 +78,9 @@ class Command(BaseCommand):
             self._start_experiment(spec)
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
         for user in content.users:
-            where = f"{ADMIN_URL}  " if user.get("superuser") else ""
+            # Where the closing lines send a superuser (the port `make demo PORT=…` serves on).
+            admin_url = f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/admin/"
+            where = f"{admin_url}  " if user.get("superuser") else ""
             login = f"user {user['username']!r}, password {user['password']!r}"
             self.stdout.write(f"{user['label'] + ':':<10}{where}{login}")
 
@@ -176,6 +176,7 @@ class Command(BaseCommand):
                     spec["email"],
                     spec["password"],
                     first_name=spec.get("first_name", ""),
+                    last_name=spec.get("last_name", ""),
                 )
             for group in spec.get("groups", []):
                 user.groups.add(Group.objects.get_or_create(name=group)[0])
