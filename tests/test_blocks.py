@@ -408,3 +408,43 @@ def test_outside_a_request_blocks_fall_back_safely(demo: None) -> None:
     assert "Free shipping" not in html
     guide = ContentPage.objects.get(slug="layering-for-ski-touring")
     assert SECRET not in str(guide.body)
+
+
+def _gate_value(requirement: str, segments: list[Any], groups: list[str]) -> Any:
+    from personalize.blocks import GatedBlock
+
+    block = GatedBlock([("heading", blocks.CharBlock())])
+    value = block.to_python(
+        {
+            "requirement": requirement,
+            "groups": groups,
+            "segments": segments,
+            "teaser": "<p>Teaser</p>",
+            "cta_label": "Register to read on",
+            "cta_page": None,
+            "content": [{"type": "heading", "value": "Secret"}],
+        }
+    )
+    return block, value
+
+
+def test_a_registered_only_gate_publishes_with_an_empty_segment_row(db: Any) -> None:
+    block, value = _gate_value("authenticated", [None], ["Customers"])
+    cleaned = block.clean(value)
+    assert list(cleaned["segments"]) == []
+    assert cleaned["groups"] == []
+    assert block.get_prep_value(cleaned)["segments"] == []
+
+
+def test_gates_on_segments_or_groups_need_one(db: Any, segment_factory: Any) -> None:
+    segment = segment_factory("Members")
+    block, value = _gate_value("segment", [None], [])
+    with pytest.raises(blocks.StructBlockValidationError) as empty:
+        block.clean(value)
+    assert list(empty.value.block_errors) == ["segments"]
+    block, value = _gate_value("group", [], [])
+    with pytest.raises(blocks.StructBlockValidationError) as no_group:
+        block.clean(value)
+    assert list(no_group.value.block_errors) == ["groups"]
+    block, value = _gate_value("segment", [None, segment.pk], [])
+    assert list(block.clean(value)["segments"]) == [segment.pk]

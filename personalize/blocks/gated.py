@@ -11,9 +11,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.list_block import ListValue
 
 from personalize.blocks.context import next_path_for, visitor_for
 from personalize.blocks.decisions import GateDecision, gate
@@ -87,8 +89,21 @@ class GatedBlock(blocks.StructBlock):
                     ),
                 ),
                 ("segments", SegmentListBlock(required=False)),
-                ("teaser", blocks.RichTextBlock(label=_("Teaser (shown to everyone)"))),
-                ("cta_label", blocks.CharBlock(default=_("Log in to read on"))),
+                (
+                    "teaser",
+                    blocks.RichTextBlock(
+                        label=_("Teaser"),
+                        help_text=_("Shown instead of the content until the visitor may see it."),
+                    ),
+                ),
+                (
+                    "cta_label",
+                    blocks.CharBlock(
+                        label=_("Button label"),
+                        default=_("Log in or register to read on"),
+                        help_text=_("The button under the teaser."),
+                    ),
+                ),
                 (
                     "cta_page",
                     PageIdChooserBlock(
@@ -101,6 +116,31 @@ class GatedBlock(blocks.StructBlock):
             ],
             **kwargs,
         )
+
+    def clean(self, value: Any) -> Any:
+        """Validate only what the chosen requirement uses.
+
+        Groups matter only for "members of a group" and segments only for "visitors in a
+        segment": for the other requirements they are emptied, so an empty row the editor never
+        filled in cannot block publishing. A requirement that needs groups or segments needs at
+        least one.
+        """
+        requirement = value.get("requirement")
+        chosen = [sid for sid in (value.get("segments") or []) if sid not in (None, "")]
+        value["segments"] = ListValue(
+            self.child_blocks["segments"], values=chosen if requirement == "segment" else []
+        )
+        if requirement != "group":
+            value["groups"] = []
+        cleaned = super().clean(value)
+        errors = {}
+        if requirement == "segment" and not chosen:
+            errors["segments"] = ValidationError(_("Choose at least one segment."))
+        if requirement == "group" and not cleaned["groups"]:
+            errors["groups"] = ValidationError(_("Choose at least one group."))
+        if errors:
+            raise blocks.StructBlockValidationError(block_errors=errors)
+        return cleaned
 
     def get_prep_value(self, value: Any) -> dict[str, Any]:
         prep: dict[str, Any] = super().get_prep_value(value)
