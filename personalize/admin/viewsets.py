@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -173,10 +174,19 @@ class ExperimentIndexView(IndexView):
 
 
 class ExperimentCreateView(CreateView):
-    """Refuses: experiments come from publishing a page whose variant has alternatives."""
+    """Explains instead of adding: experiments come from publishing a page whose variant has
+    alternatives."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        raise PermissionDenied
+        messages.info(
+            request,
+            _(
+                "Experiments are not added here: give a variant of a personalized block "
+                "alternatives (A/B/n) and publish the page; its experiment then appears in this "
+                "list, ready to start."
+            ),
+        )
+        return redirect(reverse("wagtailsnippets_personalize_experiment:list"))
 
 
 def _winner(experiment: Experiment) -> str:
