@@ -140,7 +140,7 @@ def test_why_am_i_seeing_this(settings: Any, segment_factory: Any, make_request:
     assert '<details class="pz-why">' in html
     assert "<summary>Why am I seeing this?</summary>" in html
     assert "“Phone visitors”" in html
-    assert "visitors on a mobile phone (your device: mobile)" in html
+    assert "visitors on a mobile phone (your device: mobile phone)" in html
     assert 'href="/personalize/privacy/"' in html
     # The default content explains nothing, and the setting switches explanations off.
     other = make_request("/")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from personalize.blocks.context import decision_read
+from personalize.rule_blocks import choices
 
 #: How explanations name the attributes a rule read ("your country").
 ATTRIBUTE_LABELS: dict[str, str] = {
@@ -54,8 +55,44 @@ def attribute_label(path: str) -> str:
     return path
 
 
-def format_value(value: Any) -> str:
-    """A visitor-facing rendering of an attribute value."""
+#: Month names, for ``time.month``.
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def _choice_words(path: str) -> dict[str, str]:
+    """Codes of an attribute and their words, as the rule builder names them to editors."""
+    words = {
+        "time.weekday": dict(choices.WEEKDAYS),
+        "device.type": {code: text.lower() for code, text in choices.DEVICE_TYPES},
+        "referral.channel": {code: text.lower() for code, text in choices.CHANNELS},
+        "geo.continent": dict(choices.CONTINENTS),
+        "device.os": dict(choices.OPERATING_SYSTEMS),
+        "device.browser": dict(choices.BROWSERS),
+    }
+    if path == "geo.country":
+        return dict(choices.countries())
+    if path == "time.month":
+        return {str(number): name for number, name in enumerate(_MONTHS, start=1)}
+    return words.get(path, {})
+
+
+def format_value(value: Any, path: str = "") -> str:
+    """A visitor-facing rendering of an attribute value.
+
+    Codes become the words editors pick them by: weekday ``1`` is "Monday", channel
+    ``organic_search`` "organic search", country ``AT`` "Austria".
+
+    Args:
+        value: the attribute's value.
+        path: the attribute's path, for codes that have words.
+    """
+    if path and isinstance(value, str | int) and not isinstance(value, bool):
+        words = _choice_words(path)
+        if str(value) in words:
+            return words[str(value)]
     if value is None:
         return "unknown"
     if value is True:
@@ -63,7 +100,7 @@ def format_value(value: Any) -> str:
     if value is False:
         return "no"
     if isinstance(value, list | tuple):
-        return ", ".join(format_value(item) for item in value) or "none"
+        return ", ".join(format_value(item, path) for item in value) or "none"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -108,7 +145,8 @@ def why(visitor: Any, segment_ids: Iterable[int]) -> list[dict[str, Any]]:
 def rule_values(rule: dict[str, Any]) -> list[tuple[str, str]]:
     """A rule's ``attributes`` (path to the visitor's value) in words: ``(label, text)``."""
     return [
-        (attribute_label(path), format_value(value)) for path, value in rule["attributes"].items()
+        (attribute_label(path), format_value(value, path))
+        for path, value in rule["attributes"].items()
     ]
 
 
