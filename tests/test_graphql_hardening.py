@@ -444,7 +444,7 @@ def test_visitors_see_only_why_they_are_in_their_segments(client: Any, demo: Non
                     "summary": "from Germany, Austria or Switzerland",
                     "matched": True,
                     "attributes": {"geo.country": "AT"},
-                    "values": [["your country", "AT"]],
+                    "values": [["your country", "Austria"]],
                 }
             ],
         }
