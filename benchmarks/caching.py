@@ -76,6 +76,7 @@ def _run(quick: bool) -> list[str]:
     def sharing(timeout: int) -> None:
         # For one request (overriding settings would rebuild the segments and the registries).
         personalize_settings.__dict__["PAGE_CACHE_TIMEOUT"] = timeout
+        personalize_settings.__dict__["page_cache_timeout"] = timeout
 
     def render() -> Any:
         sharing(0)

@@ -177,6 +177,18 @@ class PersonalizeSettings:
             )
         return str(self.CONSENT_MODE)
 
+    @cached_property
+    def page_cache_timeout(self) -> int:
+        """``PAGE_CACHE_TIMEOUT`` in whole seconds.
+
+        0 (personalized pages stay private) when it is not a whole number of seconds: the
+        system check ``personalize.E004`` reports that, and no request fails over it.
+        """
+        value = self.PAGE_CACHE_TIMEOUT
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return 0
+        return value
+
     def reload(self) -> None:
         """Forget the cached values; the next access reads settings again."""
         self.__dict__.clear()

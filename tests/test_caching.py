@@ -498,3 +498,16 @@ def test_djangos_cache_middleware_does_not_keep_personalized_pages(
 
     assert all("s-maxage=300" in r["Cache-Control"] for r in responses)
     assert len(rendered) == 3
+
+
+def test_a_timeout_that_is_no_number_keeps_pages_private_and_working(
+    client: Any, cached_site: Any, phones: Any
+) -> None:
+    cached_site.PERSONALIZE = {**cached_site.PERSONALIZE, "PAGE_CACHE_TIMEOUT": "5 minutes"}
+    page = _publish([_personalized(phones)])
+    response = _get(client, page.url, IPHONE)
+
+    assert response.status_code == 200
+    assert b"For phones" in response.content
+    assert "private" in response["Cache-Control"]
+    assert "X-Personalize-Key" not in response

@@ -69,7 +69,7 @@ def store(
     Returns:
         True when it was stored.
     """
-    timeout = decisions.max_age(personalize_settings.PAGE_CACHE_TIMEOUT)
+    timeout = decisions.max_age(personalize_settings.page_cache_timeout)
     content = getattr(response, "content", None)
     if timeout <= 0 or content is None or len(content) > MAX_CONTENT:
         return False

@@ -74,7 +74,7 @@ def keys_wanted(request: HttpRequest) -> bool:
     and the key costs nothing.
     """
     return (
-        personalize_settings.PAGE_CACHE_TIMEOUT > 0 or request.headers.get(PREFLIGHT_HEADER) == "1"
+        personalize_settings.page_cache_timeout > 0 or request.headers.get(PREFLIGHT_HEADER) == "1"
     )
 
 
@@ -116,7 +116,7 @@ def cache_middleware_installed() -> bool:
 
 
 def _sharing() -> bool:
-    return personalize_settings.PAGE_CACHE_TIMEOUT > 0 and cache_middleware_installed()
+    return personalize_settings.page_cache_timeout > 0 and cache_middleware_installed()
 
 
 def cached_response(request: HttpRequest, visitor: Any, keyed: Keyed) -> HttpResponse | None:
@@ -159,7 +159,7 @@ def share(
         return
     response[KEY_HEADER] = keyed.decisions.key
     reason = "visitor" if uncovered else response_private_reason(request, response, visitor)
-    max_age = keyed.decisions.max_age(personalize_settings.PAGE_CACHE_TIMEOUT)
+    max_age = keyed.decisions.max_age(personalize_settings.page_cache_timeout)
     if reason is None and _sharing() and max_age > 0:
         patch_vary_headers(response, (KEY_HEADER,))
         patch_cache_control(response, public=True, max_age=0, s_maxage=max_age)
