@@ -24,6 +24,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         personalize_settings.user_fields  # noqa: B018
         personalize_settings.consent_mode  # noqa: B018
         personalize_settings.geo_headers  # noqa: B018
+        personalize_settings.report_thresholds  # noqa: B018
         rate_limits()
         profile_store_class()
     except ImproperlyConfigured as exc:

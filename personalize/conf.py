@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "ANALYTICS_ENABLED": True,
     "ATTRIBUTION_WINDOW_DAYS": 7,
     "OPTIMIZE_REFRESH_SECONDS": 300,
+    "REPORT_MIN_VISITORS": 100,
+    "REPORT_MIN_CONVERSIONS": 10,
     "SKIP_PATHS": [],
     "RATE_LIMITS": {
         "mint": "60/m",
@@ -188,6 +190,25 @@ class PersonalizeSettings:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return 0
         return value
+
+    @cached_property
+    def report_thresholds(self) -> tuple[int, int]:
+        """``(REPORT_MIN_VISITORS, REPORT_MIN_CONVERSIONS)``, validated.
+
+        Raises:
+            ImproperlyConfigured: If either is not a whole number, or the visitors are fewer
+                than 1 or the conversions fewer than 0.
+        """
+        thresholds = []
+        for name, minimum in (("REPORT_MIN_VISITORS", 1), ("REPORT_MIN_CONVERSIONS", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ImproperlyConfigured(
+                    f"PERSONALIZE['{name}'] must be a whole number of at least {minimum}, not "
+                    f"{value!r}, e.g. {DEFAULTS[name]}."
+                )
+            thresholds.append(value)
+        return thresholds[0], thresholds[1]
 
     def reload(self) -> None:
         """Forget the cached values; the next access reads settings again."""

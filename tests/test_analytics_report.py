@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from wagtail.models import Page
 
@@ -16,8 +19,12 @@ from cms_site.home.models import ContentPage
 from personalize.analytics import results
 from personalize.analytics.counters import AnalyticsUnavailable
 from personalize.analytics.flush import parse_field
+from personalize.analytics.rows import shortfalls
 from personalize.analytics.store import counter_store, reset_counter_store
+from personalize.checks import check_settings
+from personalize.conf import personalize_settings
 from personalize.models import DailyCount, Experiment, Funnel, Goal, Segment
+from personalize.rules.stats import Arm
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +219,10 @@ def test_missing_alternatives_get_rows_of_zeros(data: dict[str, Any]) -> None:
     rows = results.block_rows(today() - timedelta(days=27), today(), data["goal"].pk)
     tested = by_alternative(rows, TESTED)
     assert (tested["2"].impressions, tested["2"].exposed) == (0, 0)
-    assert sum(row.p_best or 0 for row in tested.values()) == pytest.approx(1.0)
+    # C has nobody yet: B is still compared with the control, but P(best) compares all three.
+    assert tested["2"].shortfalls == (results.Shortfall("visitors", 0, 100),)
+    assert tested["1"].enough_data is True and tested["1"].uplift == pytest.approx(1.0)
+    assert [tested[arm].p_best for arm in "012"] == [None, None, None]
 
 
 def test_experiment_arms_over_whole_history_without_holdout(data: dict[str, Any]) -> None:
@@ -493,3 +503,204 @@ def test_odd_and_malformed_counters_do_not_break_the_report(
         ("x", 3),
     ]
     assert admin_client.get(REPORT).status_code == 200
+
+
+# Not enough data yet ---------------------------------------------------------------------------
+
+
+def experiment_day(data: dict[str, Any], day: date, arms: list[tuple[int, int]]) -> dict[str, str]:
+    """Flushed exposures and conversions of the A/B test on ``day``; the report's query for it."""
+    p, a, g = data["page"].pk, data["austria"].pk, data["goal"].pk
+    counts = {}
+    for arm, (exposed, converted) in enumerate(arms):
+        counts[f"imp|{p}|{BLOCK}|{TESTED}|{arm}|{a}"] = exposed
+        counts[f"exp|{p}|{BLOCK}|{TESTED}|{arm}|{a}"] = exposed
+        if converted:
+            counts[f"conv|{g}|{p}|{BLOCK}|{TESTED}|{arm}|{a}"] = converted
+    flushed(day, counts)
+    return {"start": day.isoformat(), "end": day.isoformat(), "experiment": data["experiment"].pk}
+
+
+def row_cells(html: str, label: str) -> list[str]:
+    """The text of the cells of the report's table row headed ``label``."""
+    for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+        head = re.search(r'<th scope="row"[^>]*>(.*?)</th>', row, flags=re.S)
+        text = " ".join(re.sub(r"<[^>]+>", " ", head.group(1)).split()) if head else ""
+        if text in (label, f"{label} control"):
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+            return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+    raise AssertionError(f"no row {label!r}")
+
+
+def exact_p_beat(control: tuple[int, int], arm: tuple[int, int]) -> float:
+    """P(arm's rate > control's) under Beta(1 + c, 1 + n - c) posteriors, in closed form.
+
+    Evan Miller's sum for integer parameters ("Formulas for Bayesian A/B testing").
+    """
+
+    def log_beta(a: float, b: float) -> float:
+        return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+    (n_a, c_a), (n_b, c_b) = control, arm
+    alpha_a, beta_a, alpha_b, beta_b = 1 + c_a, 1 + n_a - c_a, 1 + c_b, 1 + n_b - c_b
+    return math.fsum(
+        math.exp(
+            log_beta(alpha_a + i, beta_a + beta_b)
+            - math.log(beta_b + i)
+            - log_beta(1 + i, beta_b)
+            - log_beta(alpha_a, beta_a)
+        )
+        for i in range(alpha_b)
+    )
+
+
+def test_thresholds_count_each_arm_the_control_and_their_conversions() -> None:
+    at_least = results.Thresholds(visitors=100, conversions=10)
+    assert shortfalls(Arm(100, 5), Arm(100, 5), at_least) == ()
+    assert shortfalls(Arm(100, 5), None, at_least) == ()
+    assert shortfalls(Arm(99, 9), Arm(100, 0), at_least) == (
+        results.Shortfall("control_visitors", 99, 100),
+        results.Shortfall("conversions", 9, 10),
+    )
+    assert shortfalls(Arm(1, 1), Arm(1, 0), at_least) == (
+        results.Shortfall("visitors", 1, 100),
+        results.Shortfall("control_visitors", 1, 100),
+        results.Shortfall("conversions", 1, 10),
+    )
+    # The control's own row needs only its visitors.
+    assert shortfalls(Arm(12, 0), None, at_least) == (results.Shortfall("visitors", 12, 100),)
+
+
+def test_one_visitor_per_arm_is_not_enough_data(data: dict[str, Any], admin_client: Any) -> None:
+    day = today() - timedelta(days=100)
+    query = experiment_day(data, day, [(1, 1), (1, 0)])  # the control converted, B did not
+    rows = results.block_rows(day, day, data["goal"].pk, variant=TESTED)
+    control, b = by_alternative(rows, TESTED)["0"], by_alternative(rows, TESTED)["1"]
+    assert (control.rate, b.rate) == (1.0, 0.0)
+    assert (b.uplift, b.uplift_low, b.p_beat_control, b.p_best, control.p_best) == (None,) * 5
+    assert (control.enough_data, b.enough_data) == (False, False)
+    assert b.shortfalls == (
+        results.Shortfall("visitors", 1, 100),
+        results.Shortfall("control_visitors", 1, 100),
+        results.Shortfall("conversions", 1, 10),
+    )
+
+    html = admin_client.get(REPORT, query).content.decode()
+    assert "−100.0%" not in html and "-100.0%" not in html
+    assert html.count("Not enough data yet") == 2
+    assert row_cells(html, "A: Servus")[4:] == ["Not enough data yet 1 of 100 visitors"]
+    assert row_cells(html, "B: Grüß Gott")[4:] == [
+        "Not enough data yet 1 of 100 visitors · control: 1 of 100 visitors · "
+        "1 of 10 conversions with the control"
+    ]
+    assert (
+        "An alternative is compared with the control once both have at least 100 exposed "
+        "visitors each. They also need 10 conversions between them." in " ".join(html.split())
+    )
+
+    rows_csv = csv_rows(admin_client.get(REPORT, {**query, "format": "csv"}))
+    control_csv, b_csv = rows_csv[0], rows_csv[1]
+    assert (b_csv["conversion_rate"], b_csv["uplift"], b_csv["uplift_low"]) == ("0", "", "")
+    assert (b_csv["p_beat_control"], b_csv["p_best"], control_csv["p_best"]) == ("", "", "")
+    assert (control_csv["enough_data"], b_csv["enough_data"]) == ("no", "no")
+    assert control_csv["data_needed"] == "1 of 100 visitors"
+    assert b_csv["data_needed"] == (
+        "1 of 100 visitors · control: 1 of 100 visitors · 1 of 10 conversions with the control"
+    )
+
+
+def test_enough_data_shows_uplift_interval_and_p_beat_control(
+    data: dict[str, Any], admin_client: Any
+) -> None:
+    day = today() - timedelta(days=120)
+    query = experiment_day(data, day, [(200, 20), (200, 26)])
+    # Computed here from the counts: the uplift, its delta-method interval, P(B beats A).
+    uplift = (26 / 200 - 20 / 200) / (20 / 200)
+    se = math.sqrt(1 / 20 - 1 / 200 + 1 / 26 - 1 / 200)
+    low = math.expm1(math.log(1.3) - 1.959964 * se)
+    high = math.expm1(math.log(1.3) + 1.959964 * se)
+    p_beat = exact_p_beat((200, 20), (200, 26))
+    assert round(uplift, 3) == 0.3 and (round(low, 3), round(high, 3)) == (-0.249, 1.251)
+    assert p_beat == pytest.approx(0.8241, abs=1e-4)
+
+    rows = results.block_rows(day, day, data["goal"].pk, variant=TESTED)
+    control, b = by_alternative(rows, TESTED)["0"], by_alternative(rows, TESTED)["1"]
+    assert (control.enough_data, b.enough_data) == (True, True)
+    assert b.uplift == pytest.approx(uplift)
+    assert (b.uplift_low, b.uplift_high) == (pytest.approx(low), pytest.approx(high))
+    assert b.p_beat_control == pytest.approx(p_beat, abs=0.01)
+    assert b.p_best == pytest.approx(p_beat, abs=0.01)  # two arms: best is beating the other
+    assert control.p_best == pytest.approx(1 - p_beat, abs=0.01)
+
+    html = admin_client.get(REPORT, query).content.decode()
+    assert "Not enough data yet" not in html
+    assert '<abbr title="Probability of beating the control">P(beat control)</abbr>' in html
+    uplift_cell, p_beat_cell, p_best_cell = row_cells(html, "B: Grüß Gott")[4:]
+    assert uplift_cell == "+30.0% −24.9% to +125.1%"
+    assert abs(int(p_beat_cell.rstrip("%")) - 100 * p_beat) <= 1
+    assert abs(int(p_best_cell.rstrip("%")) - 100 * p_beat) <= 1
+    control_cells = row_cells(html, "A: Servus")[4:]
+    assert control_cells[:2] == ["—", "—"]  # no uplift, no P(beat control) for the control
+    assert abs(int(control_cells[2].rstrip("%")) - 100 * (1 - p_beat)) <= 1
+
+    b_csv = csv_rows(admin_client.get(REPORT, {**query, "format": "csv"}))[1]
+    assert (b_csv["enough_data"], b_csv["data_needed"]) == ("yes", "")
+    assert float(b_csv["p_beat_control"]) == pytest.approx(p_beat, abs=0.01)
+    assert float(b_csv["uplift_low"]) == pytest.approx(low, abs=1e-4)
+
+
+def test_p_best_waits_for_every_alternative(data: dict[str, Any], admin_client: Any) -> None:
+    experiment = data["experiment"]
+    experiment.arms = [*experiment.arms, {"label": "C: Hoi", "weight": 50}]
+    experiment.save()
+    day = today() - timedelta(days=120)
+    query = experiment_day(data, day, [(200, 20), (200, 26), (30, 2)])
+    html = admin_client.get(REPORT, query).content.decode()
+    b_cells = row_cells(html, "B: Grüß Gott")[4:]
+    assert b_cells[0].startswith("+30.0%") and b_cells[2] == "—"
+    assert row_cells(html, "C: Hoi")[4:] == ["Not enough data yet 30 of 100 visitors"]
+    assert row_cells(html, "A: Servus")[4:] == ["—", "—", "—"]
+    assert "P(best) compares every alternative: it is shown once each has enough data." in html
+
+
+def test_thresholds_come_from_the_settings(
+    data: dict[str, Any], admin_client: Any, settings: Any
+) -> None:
+    settings.PERSONALIZE = {
+        **settings.PERSONALIZE,
+        "REPORT_MIN_VISITORS": 1,
+        "REPORT_MIN_CONVERSIONS": 0,
+    }
+    day = today() - timedelta(days=100)
+    query = experiment_day(data, day, [(1, 1), (1, 0)])
+    html = admin_client.get(REPORT, query).content.decode()
+    assert "Not enough data yet" not in html
+    assert row_cells(html, "B: Grüß Gott")[4] == "−100.0%"  # what the editor asked for
+    assert "at least 1 exposed visitor each." in html
+    assert "conversions between them" not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REPORT_MIN_VISITORS", 0),
+        ("REPORT_MIN_VISITORS", "100"),
+        ("REPORT_MIN_VISITORS", True),
+        ("REPORT_MIN_CONVERSIONS", -1),
+        ("REPORT_MIN_CONVERSIONS", 2.5),
+    ],
+)
+def test_invalid_thresholds_are_reported_and_the_report_uses_the_defaults(
+    data: dict[str, Any], admin_client: Any, settings: Any, name: str, value: Any
+) -> None:
+    settings.PERSONALIZE = {**settings.PERSONALIZE, name: value}
+    with pytest.raises(ImproperlyConfigured, match=rf"PERSONALIZE\['{name}'\] must be a whole"):
+        personalize_settings.report_thresholds  # noqa: B018
+    assert [m.id for m in check_settings() if m.id.startswith("personalize.E")] == [
+        "personalize.E001"
+    ]
+    assert results.report_thresholds() == results.Thresholds(visitors=100, conversions=10)
+    day = today() - timedelta(days=100)
+    response = admin_client.get(REPORT, experiment_day(data, day, [(1, 1), (1, 0)]))
+    assert response.status_code == 200
+    assert "Not enough data yet" in response.content.decode()

@@ -1,11 +1,14 @@
 """The personalization report in the Wagtail admin (Reports → Personalization).
 
 For a period and a goal: a table per personalized block (impressions, exposed visitors,
-conversions, rate and, inside experiments, uplift, P(best) and a sample ratio mismatch
-warning), a chart of daily impressions and conversions, the funnels, and the same rows as CSV
-(``?format=csv``). The numbers come from :mod:`personalize.analytics.results`, the labels
-from :mod:`personalize.admin.labels` and the chart's geometry from
-:mod:`personalize.admin.chart`.
+conversions, rate and, inside experiments, uplift, P(beat control), P(best) and a sample ratio
+mismatch warning), a chart of daily impressions and conversions, the funnels, and the same rows
+as CSV (``?format=csv``). An alternative is compared with the control only once both have
+enough data (``REPORT_MIN_VISITORS``, ``REPORT_MIN_CONVERSIONS``); until then its row says
+"Not enough data yet" and how much more it needs, and the CSV leaves its statistics empty and
+says the same. The numbers come from :mod:`personalize.analytics.results`, their formatting
+from :mod:`personalize.admin.report_tables`, the labels from :mod:`personalize.admin.labels`
+and the chart's geometry from :mod:`personalize.admin.chart`.
 
 It is a dashboard rather than a paginated listing, so it is a plain admin template view, not
 Wagtail's ``ReportView``. Users need admin access and the ``personalize.view_dailycount``
@@ -33,8 +36,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from personalize.admin.chart import chart
 from personalize.admin.labels import Labeller
+from personalize.admin.report_tables import block_tables, funnel_tables, needed_text
 from personalize.analytics import results
-from personalize.models import Experiment, Funnel, Goal, Segment
+from personalize.models import Experiment, Goal
 from personalize.rules.stats import SRM_THRESHOLD
 
 #: The permission that opens the report.
@@ -126,116 +130,17 @@ def read_filters(form: ReportForm) -> Filters:
     return Filters(start, end, goal, experiment)
 
 
-# Formatting --------------------------------------------------------------------------------
-
-
-def _percent(value: float | None, *, signed: bool = False, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    text = f"{value * 100:+.{digits}f}%" if signed else f"{value * 100:.{digits}f}%"
-    return text.replace("-", "−")
-
-
-def _probability(value: float | None) -> str:
-    """A probability in whole percent; never a certain-looking 0% or 100%."""
-    if value is None:
-        return "—"
-    if value < 0.005:
-        return "<1%"
-    if value > 0.995:
-        return ">99%"
-    return _percent(value, digits=0)
-
-
-def _interval(row: results.Row) -> str:
-    if row.uplift_low is None or row.uplift_high is None:
-        return ""
-    low, high = _percent(row.uplift_low, signed=True), _percent(row.uplift_high, signed=True)
-    return __("%(low)s to %(high)s") % {"low": low, "high": high}
-
-
-def block_tables(rows: list[results.Row], labels: Labeller) -> list[dict[str, Any]]:
-    """Rows grouped for the template: per block, then per variant and segment."""
-    tables: dict[tuple[Any, str], dict[str, Any]] = {}
-    for row in rows:
-        table = tables.setdefault(
-            (row.page_id, row.block_key),
-            {
-                "page": labels.page(row.page_id),
-                "page_url": labels.page_url(row.page_id),
-                "block": labels.block(row.block_key),
-                "groups": {},
-            },
-        )
-        group = table["groups"].setdefault(
-            (row.variant, row.segment_id),
-            {
-                "variant": labels.variant(row),
-                "segment": labels.segment(row.segment_id),
-                "segment_id": row.segment_id,
-                "experiment": labels.experiments.get(row.experiment_id or 0),
-                "experiment_url": reverse(
-                    "wagtailsnippets_personalize_experiment:edit", args=[row.experiment_id]
-                )
-                if row.experiment_id
-                else None,
-                "srm_p": row.srm_p,
-                "srm": row.srm_p is not None and row.srm_p < SRM_THRESHOLD,
-                "rows": [],
-            },
-        )
-        group["rows"].append(
-            {
-                "label": labels.alternative(row),
-                "control": row.alternative == "0",
-                "impressions": f"{row.impressions:,}",
-                "exposed": f"{row.exposed:,}",
-                "conversions": f"{row.conversions:,}",
-                "rate": _percent(row.rate, digits=2),
-                "uplift": _percent(row.uplift, signed=True),
-                "interval": _interval(row),
-                "p_best": _probability(row.p_best),
-            }
-        )
-    out = []
-    for table in tables.values():
-        table["groups"] = list(table["groups"].values())
-        out.append(table)
-    return out
-
-
-def funnel_tables(start: date, end: date) -> list[dict[str, Any]]:
-    """Every funnel's steps and its rows per segment, formatted for the template."""
-    funnels = list(Funnel.objects.all())
-    goals = Goal.objects.in_bulk({pk for f in funnels for pk in f.goal_ids()})
-    segments = dict(Segment.objects.values_list("pk", "name"))
-    tables = []
-    for funnel in funnels:
-        steps = [str(goals.get(pk, "?")) for pk in funnel.goal_ids()]
-        rows = [
-            {
-                "segment": segments.get(row.segment_id, "—")
-                if row.segment_id is not None
-                else __("No segment"),
-                "cells": [
-                    {"count": f"{count:,}", "drop_off": _percent(drop, digits=0)}
-                    for count, drop in zip(row.counts, row.drop_off, strict=True)
-                ],
-            }
-            for row in results.funnel_rows(funnel, start, end)
-        ]
-        tables.append({"funnel": funnel, "steps": steps, "rows": rows})
-    return tables
-
-
 # Views -------------------------------------------------------------------------------------
 
 CSV_HEADER = [
     "start", "end", "goal_id", "goal", "page_id", "page", "block_key", "block", "variant",
     "variant_label", "alternative", "alternative_label", "segment_id", "segment", "impressions",
     "exposed_visitors", "conversions", "conversion_rate", "uplift", "uplift_low", "uplift_high",
-    "p_beat_control", "p_best", "srm_p_value",
+    "p_beat_control", "p_best", "srm_p_value", "enough_data", "data_needed",
 ]  # fmt: skip
+#: ``enough_data`` per :attr:`~personalize.analytics.results.Row.enough_data`: rows without a
+#: comparison (no experiment, the holdout, no goal) leave it empty.
+ENOUGH_DATA = {True: "yes", False: "no", None: None}
 
 
 def _cell(value: Any) -> Any:
@@ -285,6 +190,8 @@ def csv_response(filters: Filters, rows: list[results.Row], labels: Labeller) ->
                 row.p_beat_control,
                 row.p_best,
                 row.srm_p,
+                ENOUGH_DATA[row.enough_data],
+                needed_text(row.shortfalls),
             )  # fmt: skip
         )
     return response
@@ -306,6 +213,7 @@ class PersonalizationReportView(WagtailAdminTemplateMixin, TemplateView):
         return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The report page, or its rows as CSV with ``?format=csv``."""
         form = ReportForm(request.GET)
         filters = read_filters(form)
         if request.GET.get("format") == "csv" and not form.is_valid():
@@ -313,11 +221,13 @@ class PersonalizationReportView(WagtailAdminTemplateMixin, TemplateView):
             return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
         experiment = filters.experiment
         goal_id = filters.goal.pk if filters.goal else None
+        thresholds = results.report_thresholds()
         rows = results.block_rows(
             filters.start,
             filters.end,
             goal_id,
             variant=experiment.key if experiment else None,
+            thresholds=thresholds,
         )
         labels = Labeller(rows)
         if request.GET.get("format") == "csv":
@@ -351,6 +261,8 @@ class PersonalizationReportView(WagtailAdminTemplateMixin, TemplateView):
             csv_query=urlencode({**query, "format": "csv"}),
             all_url=reverse("personalize_admin:report"),
             srm_threshold=SRM_THRESHOLD,
+            thresholds=thresholds,
+            compared=any(row.enough_data is not None for row in rows),
         )
         return self.render_to_response(context)
 

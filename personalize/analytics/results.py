@@ -14,12 +14,14 @@ and :data:`HOLDOUT` stay importable from here).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Sum
 
 from personalize.analytics.flush import MalformedField, parse_field
@@ -30,13 +32,17 @@ from personalize.analytics.rows import (
     Dimensions,
     FunnelRow,
     Row,
+    Shortfall,
+    Thresholds,
     conversion_rate,
     funnel_row,
     sort_key,
     with_statistics,
 )
 from personalize.cache import CacheUnavailable, guarded, shared_cache
-from personalize.conf import personalize_settings
+from personalize.conf import DEFAULTS, personalize_settings
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DRAWS",
@@ -45,10 +51,13 @@ __all__ = [
     "VISITORS_CACHE_SECONDS",
     "FunnelRow",
     "Row",
+    "Shortfall",
+    "Thresholds",
     "block_rows",
     "daily_series",
     "experiment_arms",
     "funnel_rows",
+    "report_thresholds",
     "segment_visitors",
     "utc_today",
 ]
@@ -120,6 +129,21 @@ def _counts(
     return parsed
 
 
+def report_thresholds() -> Thresholds:
+    """The least data before the report compares alternatives (``REPORT_MIN_VISITORS`` and
+    ``REPORT_MIN_CONVERSIONS``).
+
+    Invalid settings (reported by the system check ``personalize.E001``) give the defaults
+    here, with a warning in the log, rather than a broken report.
+    """
+    try:
+        visitors, conversions = personalize_settings.report_thresholds
+    except ImproperlyConfigured as exc:
+        logger.warning("%s Using the defaults.", exc)
+        visitors, conversions = DEFAULTS["REPORT_MIN_VISITORS"], DEFAULTS["REPORT_MIN_CONVERSIONS"]
+    return Thresholds(visitors=visitors, conversions=conversions)
+
+
 def experiment_arms(key: str, goal_id: int | None, arms: int) -> list[tuple[int, int]]:
     """Exposed and converted visitors per alternative of an experiment, over its whole history.
 
@@ -155,6 +179,7 @@ def block_rows(
     *,
     block_key: str | None = None,
     variant: str | None = None,
+    thresholds: Thresholds | None = None,
 ) -> list[Row]:
     """Impressions, exposures, conversions and statistics per page, block, variant,
     alternative and segment, from ``start`` to ``end`` (inclusive).
@@ -166,10 +191,13 @@ def block_rows(
             but the sample ratio test).
         block_key: only this block.
         variant: only this variant (an experiment's key).
+        thresholds: the least data before alternatives are compared (default: the settings,
+            see :func:`report_thresholds`).
 
     Returns:
         Rows ordered by page, block, variant (the default last), segment and alternative. An
-        experiment's alternatives without data get rows of zeros.
+        experiment's alternatives without data get rows of zeros; rows without enough data
+        say what they lack (:attr:`Row.shortfalls`) and have no comparison.
     """
     from personalize.models import Experiment
 
@@ -198,7 +226,7 @@ def block_rows(
         Row(*dims, impressions=i, exposed=e, conversions=c, rate=conversion_rate(c, e, goal_id))
         for dims, (i, e, c) in totals.items()
     ]
-    rows = with_statistics(rows, experiments, goal_id)
+    rows = with_statistics(rows, experiments, goal_id, thresholds=thresholds or report_thresholds())
     return sorted(rows, key=sort_key)
 
 

@@ -4,6 +4,10 @@
 into :class:`Row` and :class:`FunnelRow` objects. Statistics (uplift, P(beat control),
 P(best), sample ratio mismatch) come from :mod:`personalize.rules.stats`; they compare the
 alternatives of one experiment among the visitors of one segment, and leave out the holdout.
+
+A comparison is given only once there is enough data for it (:class:`Thresholds`): a visitor or
+two per alternative would give an uplift such as −100 % that means nothing. Until then a row
+says what it still lacks (:class:`Shortfall`) instead.
 """
 
 from __future__ import annotations
@@ -23,6 +27,60 @@ HOLDOUT = "h"
 DRAWS = 20_000
 
 Dimensions = tuple[int | None, str, str, str, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The least data before an alternative is compared with the control.
+
+    Attributes:
+        visitors: exposed visitors each alternative, the control included, needs.
+        conversions: conversions an alternative and the control need between them.
+    """
+
+    visitors: int
+    conversions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """A count still below its threshold.
+
+    Attributes:
+        kind: ``"visitors"`` (the row's own exposed visitors), ``"control_visitors"`` (the
+            control's) or ``"conversions"`` (the alternative's and the control's together).
+        count: the count so far.
+        needed: its threshold.
+    """
+
+    kind: str
+    count: int
+    needed: int
+
+
+def shortfalls(control: Arm, arm: Arm | None, thresholds: Thresholds) -> tuple[Shortfall, ...]:
+    """What comparing ``arm`` with ``control`` still lacks (nothing: enough data).
+
+    Args:
+        control: the control's counts.
+        arm: an alternative's counts; None for the control's own row, which needs only its
+            visitors.
+        thresholds: the least data.
+
+    Returns:
+        The counts below their thresholds, the row's own visitors first.
+    """
+    lacking = []
+    own = control if arm is None else arm
+    if own.exposed < thresholds.visitors:
+        lacking.append(Shortfall("visitors", own.exposed, thresholds.visitors))
+    if arm is not None:
+        if control.exposed < thresholds.visitors:
+            lacking.append(Shortfall("control_visitors", control.exposed, thresholds.visitors))
+        converted = arm.converted + control.converted
+        if converted < thresholds.conversions:
+            lacking.append(Shortfall("conversions", converted, thresholds.conversions))
+    return tuple(lacking)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +106,11 @@ class Row:
         p_best: probability the alternative is the best of the experiment's.
         srm_p: the experiment's sample ratio mismatch p-value, on each of its rows (None when
             not testable: no experiment, automatic optimization, arms changed since).
+        shortfalls: what the row lacks before its comparison is given (empty: enough data;
+            None: no comparison, as without experiment or goal, and for the holdout). Until
+            it has enough, ``uplift``, its interval and ``p_beat_control`` are None, and
+            ``p_best`` is None on every row of the experiment until each alternative has
+            enough (it compares them all).
     """
 
     page_id: int | None
@@ -66,6 +129,12 @@ class Row:
     p_beat_control: float | None = None
     p_best: float | None = None
     srm_p: float | None = None
+    shortfalls: tuple[Shortfall, ...] | None = None
+
+    @property
+    def enough_data(self) -> bool | None:
+        """Whether the row's comparison is given (None: the row has no comparison)."""
+        return None if self.shortfalls is None else not self.shortfalls
 
     @property
     def arm(self) -> int | None:
@@ -132,7 +201,11 @@ def conversion_rate(conversions: int, exposed: int, goal_id: int | None) -> floa
 
 
 def with_statistics(
-    rows: list[Row], experiments: Mapping[str, Any], goal_id: int | None
+    rows: list[Row],
+    experiments: Mapping[str, Any],
+    goal_id: int | None,
+    *,
+    thresholds: Thresholds,
 ) -> list[Row]:
     """Add each experiment's statistics (and its missing alternatives) to the rows.
 
@@ -140,10 +213,12 @@ def with_statistics(
         rows: rows without statistics, as counted.
         experiments: the :class:`~personalize.models.Experiment` of each variant key.
         goal_id: the goal counted as a conversion (None: only the sample ratio test).
+        thresholds: the least data before an alternative is compared with the control.
 
     Returns:
         The rows (in no particular order), an experiment's rows with ``experiment_id``,
-        ``srm_p`` and, with a goal, its comparison; its alternatives without data as zeros.
+        ``srm_p`` and, with a goal, ``shortfalls`` and the comparison of the rows with enough
+        data; its alternatives without data as zeros.
     """
     groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     others = []
@@ -155,7 +230,14 @@ def with_statistics(
     for (page_id, block, variant, segment), members in groups.items():
         others.extend(
             _experiment_group(
-                page_id, block, variant, segment, members, experiments.get(variant), goal_id
+                page_id,
+                block,
+                variant,
+                segment,
+                members,
+                experiments.get(variant),
+                goal_id,
+                thresholds,
             )
         )
     return others
@@ -169,6 +251,7 @@ def _experiment_group(
     members: list[Row],
     experiment: Any,
     goal_id: int | None,
+    thresholds: Thresholds,
 ) -> list[Row]:
     """The rows of one experiment within one segment, with their statistics."""
     by_arm = {row.arm: row for row in members if row.arm is not None}
@@ -182,24 +265,37 @@ def _experiment_group(
         Arm(by_arm[i].exposed, min(by_arm[i].conversions, by_arm[i].exposed)) for i in range(size)
     ]
     srm = _srm(experiment, arms)
-    compared = compare(arms, draws=DRAWS) if size >= 2 and goal_id is not None else None
+    out = [replace(by_arm[arm], experiment_id=experiment_id, srm_p=srm) for arm in range(size)]
+    if size >= 2 and goal_id is not None:
+        out = _compared(out, arms, thresholds)
+    out.extend(
+        replace(row, experiment_id=experiment_id, srm_p=srm) for row in members if row.arm is None
+    )
+    return out
+
+
+def _compared(rows: list[Row], arms: list[Arm], thresholds: Thresholds) -> list[Row]:
+    """The rows of an experiment's arms with their shortfalls and, where enough, comparison."""
+    lacking = [shortfalls(arms[0], arm if i else None, thresholds) for i, arm in enumerate(arms)]
+    ready = [not missing for missing in lacking]
+    if not any(ready[1:]):  # nothing to compare yet: spare the draws
+        return [
+            replace(row, shortfalls=missing) for row, missing in zip(rows, lacking, strict=True)
+        ]
+    compared = compare(arms, draws=DRAWS)
+    everyone = all(ready)
     out = []
-    for arm in range(size):
-        row = replace(by_arm[arm], experiment_id=experiment_id, srm_p=srm)
-        if compared is not None:
-            result = compared[arm]
+    for row, missing, result in zip(rows, lacking, compared, strict=True):
+        row = replace(row, shortfalls=missing, p_best=result.p_best if everyone else None)
+        if not missing:
             row = replace(
                 row,
                 uplift=result.uplift,
                 uplift_low=result.uplift_low,
                 uplift_high=result.uplift_high,
                 p_beat_control=result.p_beat_control,
-                p_best=result.p_best,
             )
         out.append(row)
-    out.extend(
-        replace(row, experiment_id=experiment_id, srm_p=srm) for row in members if row.arm is None
-    )
     return out
 
 
