@@ -62,19 +62,29 @@ def visitor_id(db: Any) -> str:
 
 def test_export_a_user_by_username_and_by_id(anna: User) -> None:
     data = json.loads(run("personalize_export", "--user", "anna"))
-    assert data["format"] == "wagtail-personalize/export/1"
+    assert data["format"] == "wagtail-personalize/export/2"
     assert data["identity"]["user_id"] == anna.pk
     assert len(data["identity"]["visitor_id"]) == 32
     assert data["profile"]["visits"] == 4
     assert data["profile"]["prefs"] == {"sport": "climbing"}
     assert data["consent"] == {
-        "purposes": ["necessary", "personalization"],
+        "source": "account",
         "explicit": True,
+        "purposes": ["necessary", "personalization"],
+        "granted": {"necessary": True, "personalization": True, "analytics": False},
+        "at": "2026-05-28T20:26:40Z",
         "gpc": None,
-        "at": "2026-05-28T20:26:40+00:00",
         "mode": "opt-in",
     }
-    assert data["merges"] == [{"at": 1_780_000_050.0, "action": "linked", "visitor_id": "cd" * 16}]
+    assert data["profile"]["consent"] == {
+        "source": "account",
+        "purposes": ["necessary", "personalization"],
+        "at": "2026-05-28T20:26:40Z",
+    }
+    assert data["profile"]["prefs_at"] == {"sport": "2026-05-28T20:28:20Z"}
+    assert data["merges"] == [
+        {"at": "2026-05-28T20:27:30Z", "action": "linked", "visitor_id": "cd" * 16}
+    ]
     assert data["signals"] is None
     assert data["segments"] is None
     by_id = json.loads(run("personalize_export", "--user", str(anna.pk)))
@@ -86,8 +96,11 @@ def test_export_an_anonymous_visitor(visitor_id: str) -> None:
     data = json.loads(run("personalize_export", "--visitor-id", dashed.upper()))
     assert data["identity"] == {"visitor_id": visitor_id, "user_id": None}
     assert data["profile"]["interests"] == {"skiing": 3.0}
-    assert data["consent"]["purposes"] == []
-    assert data["consent"]["explicit"] is False
+    # The anonymous visitor's choice is kept in their browser, which a command cannot read.
+    assert data["consent"]["source"] == "unknown"
+    assert data["consent"]["purposes"] is None
+    assert data["consent"]["explicit"] is None
+    assert data["profile"]["consent"] == {"source": "unknown", "purposes": None, "at": None}
 
 
 def test_export_of_a_user_without_a_profile(db: Any) -> None:

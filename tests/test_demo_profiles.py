@@ -228,4 +228,4 @@ def test_privacy_page_in_the_demo_layout(client: Any, demo: None) -> None:
     assert '<meta name="robots" content="noindex">' in html
     assert 'class="pz-banner"' not in html
     assert 'class="visit-panel' not in html
-    assert '<th scope="row">ski-touring</th>' in html
+    assert "<dt>Your interest in ski touring</dt><dd>1 point</dd>" in html

@@ -85,7 +85,7 @@ def test_privacy_page_for_a_new_visitor_stores_nothing(client: Client) -> None:
     assert "You have not made a choice, so we use only what is necessary" in html
     assert "We have not stored anything about you." in html
     assert "Nothing is stored until you allow personalization." in html
-    assert "<dt>Device type</dt><dd>mobile</dd>" in html
+    assert "<dt>Device type</dt><dd>mobile phone</dd>" in html
     assert "<dt>Operating system</dt><dd>iOS</dd>" in html
     assert '<span class="pz-no">Not allowed</span>' in html
     assert "Your browser did not send the signal." in html
@@ -114,12 +114,13 @@ def test_privacy_page_shows_the_stored_profile(client: Client, anonymous: str) -
     assert "<dt>Highest stage reached</dt><dd>intent</dd>" in html
     # Interests strongest first, ties by name.
     rows = [
-        html.index(f'<th scope="row">{tag}</th><td>') for tag in ("skiing", "climbing", "hiking")
+        html.index(f"<dt>Your interest in {tag}</dt>") for tag in ("skiing", "climbing", "hiking")
     ]
     assert rows == sorted(rows)
-    assert '<th scope="row">skiing</th><td>5.0</td>' in html
+    assert "<dt>Your interest in skiing</dt><dd>5 points</dd>" in html
+    assert "<dt>Your interest in climbing</dt><dd>2.5 points</dd>" in html
     # Each preference with a form to change or remove it.
-    assert '<th scope="row">lang</th>' in html
+    assert '<th scope="row">Lang</th>' in html
     assert 'id="pz-pref-sport"' in html
     assert 'name="value" value="skiing"' in html
     assert 'name="remove" value="1"' in html
@@ -133,7 +134,7 @@ def test_privacy_page_preferences_are_read_only_without_consent(client: Client) 
     profile_store().update(ProfileKey(user_id=user.pk), lambda _: state)
     client.force_login(user)
     html = client.get("/personalize/privacy/").content.decode()
-    assert '<th scope="row">sport</th>' in html
+    assert '<th scope="row">Sport</th>' in html
     assert 'id="pz-pref-sport"' not in html
     assert "You made your choice on" in html  # the account's stored choice applies
 
@@ -154,8 +155,9 @@ def test_privacy_page_explains_matched_segments(
     html = response.content.decode()
     assert "<h3>Mobile skiers</h3>" in html
     assert "All of these rules must hold:" in html
-    assert "<dt><code>device.type</code></dt><dd><code>&quot;mobile&quot;</code></dd>" in html
-    assert "<dt><code>visitor.prefs.sport</code></dt><dd><code>&quot;skiing&quot;</code>" in html
+    assert "<dt>Your device</dt><dd>mobile phone</dd>" in html
+    assert "<dt>Your answer to “sport”</dt><dd>skiing</dd>" in html
+    assert "visitor.prefs" not in html
     assert "Desktop" not in html  # only the audiences the visitor is in
 
 
@@ -166,8 +168,8 @@ def test_privacy_page_shows_signals_and_gpc(client: Client) -> None:
         REMOTE_ADDR="10.0.0.1",
     )
     html = response.content.decode()
-    assert "<dt>Country</dt><dd>AT</dd>" in html
-    assert "<dt>Continent</dt><dd>EU</dd>" in html
+    assert "<dt>Country</dt><dd>Austria</dd>" in html
+    assert "<dt>Continent</dt><dd>Europe</dd>" in html
     assert "<dt>Channel</dt><dd>organic search</dd>" in html
     assert "Your browser sent the signal, and we honour it" in html
 
@@ -194,7 +196,7 @@ def test_export_contains_everything(client: Client, anonymous: str) -> None:
     assert response["Content-Disposition"].startswith('attachment; filename="personal-data-')
     assert {"private", "no-store"} <= directives(response)
     data = json.loads(response.content)
-    assert data["format"] == "wagtail-personalize/export/1"
+    assert data["format"] == "wagtail-personalize/export/2"
     assert data["consent"]["purposes"] == ["necessary", "personalization", "analytics"]
     assert data["consent"]["explicit"] is True
     assert data["consent"]["gpc"] is False
@@ -205,7 +207,8 @@ def test_export_contains_everything(client: Client, anonymous: str) -> None:
     assert data["profile"]["prefs"] == {"sport": "skiing", "lang": "de"}
     assert data["profile"]["interests"]["skiing"] == 5.0
     assert data["visitor"]["stage"] == "consideration"
-    assert data["dates"]["first_seen"] == "2026-03-14T12:00:00+00:00"
+    assert data["dates"]["first_seen"] == "2026-03-14T12:00:00Z"
+    assert data["profile"]["first_seen"] == "2026-03-14T12:00:00Z"
     assert data["merges"] == []
     assert data["other_profiles"] == []
     assert data["segments"] == []
@@ -228,7 +231,8 @@ def test_export_of_a_known_user_has_the_merge_audit(
     data = client.get("/personalize/privacy/export/", headers={"User-Agent": IPHONE}).json()
     assert data["identity"]["user_id"] == customer.pk
     assert data["consent"]["purposes"] == ["necessary", "personalization"]
-    assert data["merges"] == [audit]
+    assert data["merges"] == [{**audit, "at": "2026-05-28T20:26:40Z"}]
+    assert data["profile"]["merges"] == data["merges"]
     assert data["segments"][0]["slug"] == "phones"
     assert data["segments"][0]["rules"][0]["attributes"] == {"device.type": "mobile"}
     html = client.get("/personalize/privacy/").content.decode()

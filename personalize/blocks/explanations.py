@@ -5,54 +5,110 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
 from personalize.blocks.context import decision_read
 from personalize.rule_blocks import choices
 
 #: How explanations name the attributes a rule read ("your country").
-ATTRIBUTE_LABELS: dict[str, str] = {
-    "geo.country": "your country",
-    "geo.region": "your region",
-    "geo.city": "your city",
-    "geo.continent": "your continent",
-    "geo.timezone": "your time zone",
-    "time.hour": "your local hour",
-    "time.weekday": "your weekday",
-    "time.minute": "your local minute",
-    "time.month": "your local month",
-    "time.date": "your local date",
-    "time.time": "your local time",
-    "device.type": "your device",
-    "device.os": "your operating system",
-    "device.browser": "your browser",
-    "referral.channel": "how you arrived",
-    "referral.source": "where you came from",
-    "referral.medium": "the link's medium",
-    "referral.campaign": "the campaign",
-    "referral.host": "the site you came from",
-    "user.authenticated": "signed in",
-    "user.groups": "your groups",
-    "visitor.visits": "your visits",
-    "visitor.returning": "returning visitor",
-    "visitor.days_since_first_visit": "days since your first visit",
-    "visitor.score": "your engagement score",
-    "visitor.stage": "your journey stage",
-    "visitor.peak_stage": "the furthest journey stage you reached",
-    "consent": "what you allowed",
-    "gpc": "Global Privacy Control",
+ATTRIBUTE_LABELS: dict[str, Any] = {
+    "geo.country": _("your country"),
+    "geo.region": _("your region"),
+    "geo.city": _("your city"),
+    "geo.continent": _("your continent"),
+    "geo.timezone": _("your time zone"),
+    "time.hour": _("your local hour"),
+    "time.weekday": _("your weekday"),
+    "time.minute": _("your local minute"),
+    "time.month": _("your local month"),
+    "time.date": _("your local date"),
+    "time.time": _("your local time"),
+    "device.type": _("your device"),
+    "device.os": _("your operating system"),
+    "device.browser": _("your browser"),
+    "referral.channel": _("how you arrived"),
+    "referral.source": _("where you came from"),
+    "referral.medium": _("the link's medium"),
+    "referral.campaign": _("the campaign"),
+    "referral.host": _("the site you came from"),
+    "user.authenticated": _("signed in"),
+    "user.groups": _("your groups"),
+    "visitor.visits": _("your visits"),
+    "visitor.returning": _("returning visitor"),
+    "visitor.days_since_first_visit": _("days since your first visit"),
+    "visitor.score": _("your engagement score"),
+    "visitor.stage": _("your journey stage"),
+    "visitor.peak_stage": _("the furthest journey stage you reached"),
+    "consent": _("what you allowed"),
+    "gpc": _("Global Privacy Control"),
+    "referral.term": _("the link's search term"),
+    "referral.content": _("the link's content tag"),
+    "user.staff": _("staff member"),
+    "page.path": _("the page you are on"),
+    "page.locale": _("the page's language"),
+    "visitor.interests": _("your interests"),
+    "visitor.prefs": _("your answers"),
 }
 
 
+#: The default journey stages in words; a site's own stages read as their names.
+STAGE_LABELS: dict[str, Any] = {
+    "awareness": _("awareness"),
+    "interest": _("interest"),
+    "consideration": _("consideration"),
+    "intent": _("intent"),
+}
+#: The consent purposes in words.
+PURPOSE_LABELS: dict[str, Any] = {
+    "necessary": _("necessary"),
+    "personalization": _("personalization"),
+    "analytics": _("analytics"),
+}
+
+
+def readable_key(key: str) -> str:
+    """A tag, preference key or stage name in words: ``ski-touring`` is "ski touring".
+
+    Args:
+        key: the key as stored (an interest is a page tag in lower case).
+
+    Returns:
+        The key with ``-`` and ``_`` read as spaces (the key itself when nothing is left).
+    """
+    words = " ".join(key.replace("-", " ").replace("_", " ").split())
+    return words or key
+
+
+def stage_label(name: str) -> str:
+    """A journey stage in words: the default stages translated, a site's own by their name."""
+    return str(STAGE_LABELS[name]) if name in STAGE_LABELS else readable_key(name)
+
+
 def attribute_label(path: str) -> str:
-    """A visitor-facing name for an attribute path."""
+    """A visitor-facing name for an attribute path: never the path itself.
+
+    Args:
+        path: a dotted attribute path (``visitor.interests.ski-touring``).
+
+    Returns:
+        Words such as "your interest in ski touring"; a path the package does not know reads
+        as its last part in words.
+    """
     if path in ATTRIBUTE_LABELS:
-        return ATTRIBUTE_LABELS[path]
-    if path.startswith("visitor.interests."):
-        return f"your interest in “{path.removeprefix('visitor.interests.')}”"
-    if path.startswith("visitor.prefs."):
-        return f"your answer to “{path.removeprefix('visitor.prefs.')}”"
-    if path.startswith("user."):
-        return f"your profile’s {path.removeprefix('user.').replace('_', ' ')}"
-    return path
+        return str(ATTRIBUTE_LABELS[path])
+    group, _dot, rest = path.partition(".")
+    if rest and group == "visitor" and rest.startswith("interests."):
+        topic = readable_key(rest.removeprefix("interests."))
+        return gettext("your interest in %(topic)s") % {"topic": topic}
+    if rest and group == "visitor" and rest.startswith("prefs."):
+        question = readable_key(rest.removeprefix("prefs."))
+        return gettext("your answer to “%(question)s”") % {"question": question}
+    if rest and group == "query":
+        return gettext("the link's “%(name)s” parameter") % {"name": rest}
+    if rest and group == "user":
+        return gettext("your profile’s %(field)s") % {"field": readable_key(rest)}
+    return readable_key(path.rpartition(".")[2])
 
 
 #: Month names, for ``time.month``.
@@ -74,6 +130,8 @@ def _choice_words(path: str) -> dict[str, str]:
     }
     if path == "geo.country":
         return dict(choices.countries())
+    if path == "consent":
+        return {purpose: str(label) for purpose, label in PURPOSE_LABELS.items()}
     if path == "time.month":
         return {str(number): name for number, name in enumerate(_MONTHS, start=1)}
     return words.get(path, {})
@@ -83,27 +141,38 @@ def format_value(value: Any, path: str = "") -> str:
     """A visitor-facing rendering of an attribute value.
 
     Codes become the words editors pick them by: weekday ``1`` is "Monday", channel
-    ``organic_search`` "organic search", country ``AT`` "Austria".
+    ``organic_search`` "organic search", country ``AT`` "Austria"; a journey stage reads as
+    its label and interest points as "12 points".
 
     Args:
         value: the attribute's value.
         path: the attribute's path, for codes that have words.
     """
+    if path in ("visitor.stage", "visitor.peak_stage") and isinstance(value, str):
+        return stage_label(value)
     if path and isinstance(value, str | int) and not isinstance(value, bool):
         words = _choice_words(path)
         if str(value) in words:
             return words[str(value)]
     if value is None:
-        return "unknown"
+        return gettext("unknown")
     if value is True:
-        return "yes"
+        return gettext("yes")
     if value is False:
-        return "no"
+        return gettext("no")
     if isinstance(value, list | tuple):
-        return ", ".join(format_value(item, path) for item in value) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+        return ", ".join(format_value(item, path) for item in value) or gettext("none")
+    if isinstance(value, dict):
+        parts = [
+            f"{readable_key(str(key))}: {format_value(item, f'{path}.{key}' if path else '')}"
+            for key, item in value.items()
+        ]
+        return ", ".join(parts) or gettext("none")
+    number = f"{value:g}" if isinstance(value, float) else str(value)
+    if path.startswith("visitor.interests.") and isinstance(value, int | float):
+        count = int(value) if float(value).is_integer() else 2
+        return ngettext("%(points)s point", "%(points)s points", count) % {"points": number}
+    return number
 
 
 def privacy_url() -> str | None:

@@ -1,11 +1,8 @@
 """What the site knows about a visitor, gathered for the privacy page, the export and erasure.
 
 Everything here only reads: it never mints a visitor id, never creates a profile and never sets a
-cookie, so a visitor can look at their data without the look itself being stored.
-
-The export document (``export_for_request`` for the visitor's own download, ``export_for_key``
-for the ``personalize_export`` command) has the same keys in both cases; what only a live request
-knows (the signals and the matched segments) is ``None`` in an export made by key.
+cookie, so a visitor can look at their data without the look itself being stored. The export
+document built from it is :mod:`personalize.tracking.export`.
 """
 
 from __future__ import annotations
@@ -22,13 +19,15 @@ from personalize.conf import personalize_settings
 from personalize.profiles.scoring import current_config
 from personalize.profiles.store import ProfileKey, profile_store, valid_visitor_id
 from personalize.rules.scoring import ProfileState, profile_attributes
-from personalize.signals.consent import ConsentState
+from personalize.signals.consent import ConsentState, parse_consent_cookie
 from personalize.visitors.identity import read_visitor_id
 
-#: Identifies the export document's layout; bumped when keys change meaning.
-EXPORT_FORMAT = "wagtail-personalize/export/1"
 #: The attribute groups of a request shown on the privacy page and exported, in display order.
 SIGNAL_GROUPS: tuple[str, ...] = ("geo", "device", "time", "referral")
+#: Where a consent choice is kept: the browser's consent cookie, the choice recorded on the
+#: user's account (the browser made none), the site's default (nobody chose), or not known (an
+#: export by key of a profile that records no choice: it is kept in the visitor's browser).
+CONSENT_SOURCES: tuple[str, ...] = ("cookie", "account", "default", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +58,34 @@ def timestamp(value: float | None) -> datetime | None:
 
 
 def isoformat(value: float | None) -> str | None:
-    """A stored Unix time as an ISO 8601 string in UTC, or None."""
+    """A stored Unix time as an ISO 8601 string in UTC to the second, or None.
+
+    Args:
+        value: seconds since the epoch.
+
+    Returns:
+        ``"2026-12-07T09:41:21Z"``; None for None or a time no date can hold.
+    """
     moment = timestamp(value)
-    return None if moment is None else moment.isoformat()
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def consent_source(request: HttpRequest, consent: ConsentState) -> str:
+    """Where the visitor's consent choice is kept (one of :data:`CONSENT_SOURCES`).
+
+    Args:
+        request: the current request (its consent cookie).
+        consent: the visitor's consent, as ``request.visitor.consent`` resolved it.
+
+    Returns:
+        ``"cookie"`` when the browser's consent cookie holds a choice, ``"account"`` when the
+        logged-in user's recorded choice applies, else ``"default"``.
+    """
+    if parse_consent_cookie(request.COOKIES.get(personalize_settings.CONSENT_COOKIE)):
+        return "cookie"
+    return "account" if consent.explicit else "default"
 
 
 def stored_profiles(request: HttpRequest) -> list[StoredProfile]:
@@ -169,33 +193,6 @@ def matched_segments(explanation: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _consent_document(consent: ConsentState) -> dict[str, Any]:
-    return {
-        "purposes": consent.purposes,
-        "explicit": consent.explicit,
-        "gpc": consent.gpc,
-        "at": isoformat(consent.at),
-        "mode": personalize_settings.consent_mode,
-    }
-
-
-def _profile_document(profile: StoredProfile) -> dict[str, Any]:
-    config = current_config()
-    return {
-        "identity": {"visitor_id": profile.visitor_id, "user_id": profile.user_id},
-        "profile": profile.state.to_json(),
-        "visitor": profile_attributes(
-            profile.state, time.time(), config.stages, config.half_life_days
-        ),
-        "dates": {
-            "first_seen": isoformat(profile.state.first_seen),
-            "last_seen": isoformat(profile.state.last_seen),
-            "consent_at": isoformat(profile.state.consent_at),
-        },
-        "merges": [dict(entry) for entry in profile.state.merges],
-    }
-
-
 def analytics_state(
     visitor_id: str | None, carried: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -232,60 +229,6 @@ def analytics_state(
     return state
 
 
-def _document(
-    *,
-    consent: dict[str, Any],
-    profiles: list[StoredProfile],
-    signals: dict[str, Any] | None,
-    segments: list[dict[str, Any]] | None,
-    analytics: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    primary = _profile_document(profiles[0]) if profiles else None
-    return {
-        "format": EXPORT_FORMAT,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "consent": consent,
-        "signals": signals,
-        "identity": primary["identity"] if primary else None,
-        "profile": primary["profile"] if primary else None,
-        "visitor": primary["visitor"] if primary else None,
-        "dates": primary["dates"] if primary else None,
-        "merges": primary["merges"] if primary else [],
-        "other_profiles": [_profile_document(p) for p in profiles[1:]],
-        "segments": segments,
-        "analytics": analytics if analytics is not None else analytics_state(None),
-    }
-
-
-def export_for_request(request: HttpRequest) -> dict[str, Any]:
-    """Everything known about the request's visitor, as one JSON-able document.
-
-    Args:
-        request: the current request.
-
-    Returns:
-        ``format``, ``exported_at``, ``consent`` (``purposes``, ``explicit``, ``gpc``, ``at``,
-        ``mode``), ``signals`` (this request's geo, device, time and referral), ``identity``,
-        ``profile`` (the stored data as stored), ``visitor`` (the ``visitor.*`` attributes it
-        gives now), ``dates`` (ISO 8601), ``merges`` (the merge audit), ``other_profiles`` (the
-        browser's anonymous profile when a user's is shown first), ``segments`` (the matched
-        segments and why) and ``analytics`` (exposures, goals and test assignments remembered
-        for this browser's visitor id).
-    """
-    from personalize.visitors.identity import read_visitor_cookie
-    from personalize.visitors.visitor import visitor_of
-
-    visitor = visitor_of(request)
-    cookie = read_visitor_cookie(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
-    return _document(
-        consent=_consent_document(visitor.consent),
-        profiles=stored_profiles(request),
-        signals=request_signals(visitor.attributes),
-        segments=matched_segments(visitor.explain()),
-        analytics=browser_analytics(cookie),
-    )
-
-
 def browser_analytics(cookie: Any) -> dict[str, Any]:
     """:func:`analytics_state` of a visitor cookie, with what it carries.
 
@@ -295,34 +238,6 @@ def browser_analytics(cookie: Any) -> dict[str, Any]:
     if cookie is None:
         return analytics_state(None)
     return analytics_state(cookie.visitor_id, cookie.carried)
-
-
-def export_for_key(key: ProfileKey) -> dict[str, Any]:
-    """Everything stored under ``key``, in the layout of :func:`export_for_request`.
-
-    Outside a request the consent is the one recorded on the profile (``gpc`` unknown), and
-    ``signals`` and ``segments`` are None.
-    """
-    store = profile_store()
-    state = store.load(key)
-    profiles = []
-    if state is not None:
-        profiles.append(StoredProfile(key, store.visitor_id_of(key), key.user_id, state))
-    consent = {
-        "purposes": list(state.consent) if state is not None else [],
-        "explicit": state is not None and state.consent_at is not None,
-        "gpc": None,
-        "at": isoformat(state.consent_at) if state is not None else None,
-        "mode": personalize_settings.consent_mode,
-    }
-    visitor_id = key.visitor_id or store.visitor_id_of(key)
-    return _document(
-        consent=consent,
-        profiles=profiles,
-        signals=None,
-        segments=None,
-        analytics=analytics_state(visitor_id),
-    )
 
 
 def key_for(*, user: str | None = None, visitor_id: str | None = None) -> ProfileKey:

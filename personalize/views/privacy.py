@@ -11,7 +11,6 @@ templates directory that maps the package's blocks into the site's::
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,20 +19,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
+from personalize.blocks.explanations import attribute_label, format_value, readable_key, rule_values
 from personalize.conf import personalize_settings
 from personalize.models.settings import BANNER_DEFAULTS
 from personalize.profiles.scoring import current_config
 from personalize.signals.consent import OPTIONAL_PURPOSES, PERSONALIZATION
 from personalize.tracking.erasure import erase_visitor
+from personalize.tracking.export import export_for_request
 from personalize.tracking.privacy import (
     browser_analytics,
-    export_for_request,
+    consent_source,
     matched_segments,
     profile_summary,
     request_signals,
@@ -98,17 +98,11 @@ _SIGNALS: dict[str, tuple[Any, Any, dict[str, Any]]] = {
 }
 
 
-def _display(value: Any) -> str | None:
-    """A signal value in plain words (None stays None: the template says "unknown")."""
-    if value is None or value == "":
+def _display(value: Any, path: str) -> str | None:
+    """An attribute's value in words (None stays None: the template says "unknown")."""
+    if value is None or value == "" or value == [] or value == ():
         return None
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value) or None
-    if isinstance(value, str):
-        return value.replace("_", " ") if value.islower() else value
-    return str(value)
+    return format_value(value, path)
 
 
 def _signal_groups(attributes: Any) -> list[dict[str, Any]]:
@@ -118,7 +112,10 @@ def _signal_groups(attributes: Any) -> list[dict[str, Any]]:
             "key": group,
             "title": title,
             "note": note,
-            "rows": [(label, _display(signals[group].get(key))) for key, label in labels.items()],
+            "rows": [
+                (label, _display(signals[group].get(key), f"{group}.{key}"))
+                for key, label in labels.items()
+            ],
         }
         for group, (title, note, labels) in _SIGNALS.items()
         if group in signals
@@ -126,14 +123,40 @@ def _signal_groups(attributes: Any) -> list[dict[str, Any]]:
 
 
 def _segments(explanation: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The matched segments, each rule's values as ``(label, words)``, never attribute paths."""
     segments = matched_segments(explanation)
     for segment in segments:
         for rule in segment["rules"]:
-            rule["values"] = [
-                (path, json.dumps(value, ensure_ascii=False, default=str))
-                for path, value in rule["attributes"].items()
-            ]
+            rule["values"] = rule_values(rule)
     return segments
+
+
+def _in_words(summary: dict[str, Any]) -> dict[str, Any]:
+    """A profile summary with words for what it holds as keys: interests, stages, preferences."""
+    return {
+        **summary,
+        "interests": [
+            (
+                attribute_label(f"visitor.interests.{tag}"),
+                format_value(points, f"visitor.interests.{tag}"),
+            )
+            for tag, points in summary["interests"]
+        ],
+        "stage": _display(summary["stage"], "visitor.stage"),
+        "peak_stage": _display(summary["peak_stage"], "visitor.peak_stage"),
+        "prefs": [(key, readable_key(key), value, at) for key, value, at in summary["prefs"]],
+    }
+
+
+def _export_in_words(document: dict[str, Any]) -> dict[str, Any]:
+    """The export with each segment rule's values in words as well (``values``)."""
+    for segment in document.get("segments") or []:
+        for rule in segment["rules"]:
+            rule["values"] = [
+                {"attribute": path, "label": label, "text": text}
+                for path, (label, text) in zip(rule["attributes"], rule_values(rule), strict=True)
+            ]
+    return document
 
 
 def _purposes(consent: Any, texts: dict[str, str]) -> list[dict[str, Any]]:
@@ -169,6 +192,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     attributes = visitor.attributes
     context = {
         "consent": consent,
+        "consent_source": consent_source(request, consent),
         "consent_at": timestamp(consent.at),
         "consent_mode": personalize_settings.consent_mode,
         "purposes": _purposes(consent, texts),
@@ -176,7 +200,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "half_life_days": f"{config.half_life_days:g}",
         "signals": _signal_groups(attributes),
         "profiles": [
-            {"stored": stored, "summary": profile_summary(stored.state)}
+            {"stored": stored, "summary": _in_words(profile_summary(stored.state))}
             for stored in stored_profiles(request)
         ],
         "may_edit_preferences": consent.allows(PERSONALIZATION),
@@ -197,7 +221,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
 def privacy_export(request: HttpRequest) -> HttpResponse:
     """Everything known about the visitor as a JSON download (``personalize:privacy_export``)."""
     response = JsonResponse(
-        export_for_request(request), json_dumps_params={"indent": 2, "ensure_ascii": False}
+        _export_in_words(export_for_request(request)),
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
     )
     day = datetime.now(UTC).date().isoformat()
     response["Content-Disposition"] = f'attachment; filename="personal-data-{day}.json"'

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from personalize.profiles.store import ProfileKey
-from personalize.tracking.privacy import export_for_key, key_for
+from personalize.tracking.export import export_for_key
+from personalize.tracking.privacy import key_for
 
 
 def add_target_arguments(parser: CommandParser) -> None:
