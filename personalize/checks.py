@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
+from personalize.analytics.samples import sample_size
 from personalize.conf import personalize_settings
 from personalize.profiles.store import profile_store_class
 from personalize.visitors.ratelimit import rate_limits
@@ -27,6 +28,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         personalize_settings.report_thresholds  # noqa: B018
         rate_limits()
         profile_store_class()
+        sample_size()
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="personalize.E001")]
     if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:

@@ -79,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "GEO_HEADERS": None,
     "PAGE_CACHE_TIMEOUT": 0,
     "PAGE_CACHE_STORE": True,
+    "AUDIENCE_SAMPLE_SIZE": 1000,
 }
 
 

@@ -129,7 +129,9 @@ class PersonalizeMiddleware:
         if tracks:
             self._track_page_view(request, page)
         if not counted_before:
-            record_request(visitor)
+            served = response.status_code in (200, 204)
+            page_view = page is not None and request.method == "GET" and served
+            record_request(visitor, page_view=page_view)
         self._write_cookies(request, visitor, response)
         if keyed is not None:
             from_cache = answered is not None

@@ -112,6 +112,8 @@ def test_every_attribute_path_has_words(path: str, label: str) -> None:
         ("consent", ["necessary", "analytics"], "necessary, analytics"),
         ("visitor.interests", {"ski-touring": 3.0}, "ski touring: 3 points"),
         ("visitor.prefs", {}, "none"),
+        ("referral.source", "(direct)", "none: you came directly"),
+        ("referral.medium", "(none)", "none"),
     ],
 )
 def test_profile_values_read_as_words(path: str, value: object, words: str) -> None:

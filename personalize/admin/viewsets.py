@@ -1,7 +1,9 @@
 """Admin views: segments, scoring rules and the analytics snippets (goals, funnels, experiments).
 
 The viewsets only declare what editors see; the one form with behaviour is
-:class:`ExperimentForm` (it stamps when an experiment starts and ends).
+:class:`ExperimentForm` (it stamps when an experiment starts and ends). The segment form's
+helpers (slug, audience panel and its endpoint, chooser) are in
+:mod:`personalize.admin.segment_form`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,12 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
+from personalize.admin.segment_form import (
+    DESCRIBE_URL_NAME,
+    DescribeRulesView,
+    SegmentChooserViewSet,
+    segment_edit_handler,
+)
 from personalize.models import Experiment, Funnel, Goal, ScoringRule, Segment
 
 
@@ -46,7 +54,7 @@ class SegmentViewSet(SnippetViewSet):
     list_display = [
         "name",
         BooleanColumn("enabled", label=_("Enabled")),
-        Column("summary", label=_("Who")),
+        Column("summary", label=_("Who"), accessor="describe"),
         Column("visitors", label=_("Visitors (7 days)"), accessor=_visitors),
         UpdatedAtColumn(),
     ]
@@ -65,6 +73,14 @@ class SegmentViewSet(SnippetViewSet):
         "summary",
         "condition",
     ]
+    edit_handler = segment_edit_handler()
+    #: The chooser shows each segment's sentence next to its name.
+    chooser_viewset_class = SegmentChooserViewSet
+
+    def get_urlpatterns(self) -> list[Any]:
+        """The snippet views, and the endpoint the form's audience panel asks."""
+        view = DescribeRulesView.as_view(permission_policy=self.permission_policy)
+        return [*super().get_urlpatterns(), path("describe/", view, name=DESCRIBE_URL_NAME)]
 
 
 class ScoringRuleViewSet(SnippetViewSet):

@@ -9,7 +9,10 @@ Counting happens while pages are served, so it has to be cheap and must never br
   visitor id minted in the current request, in the visitor cookie until the browser returns it:
   :mod:`personalize.analytics.visitor_state`);
 * unique visitors per segment and day are HyperLogLogs, ``"<prefix>:an:hll:<segment>:<day>"``;
-* small shared values (optimizer weights) live under ``"<prefix>:an:s:<key>"``.
+* small shared values (optimizer weights) live under ``"<prefix>:an:s:<key>"``;
+* the day's anonymous sample of consenting page views, for the segment form's audience estimate,
+  is the hash ``"<prefix>:an:smp:<YYYY-MM-DD>"`` (field ``n`` counts the page views offered,
+  fields ``1`` … ``size`` hold snapshots; see :mod:`personalize.analytics.samples`).
 
 The flush (:mod:`personalize.analytics.flush`) renames a day's hash to a batch,
 ``"<prefix>:an:batch:<batch_id>"``, in one atomic step, so counting goes on in a fresh hash while
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 DAY_TTL = 40 * 24 * 60 * 60
 #: How long a unique-visitor HyperLogLog lives: long enough for a 7-day count.
 UNIQUE_TTL = 8 * 24 * 60 * 60
+#: How long a day's sample of page views lives: the audience estimate reads the last 7 days.
+SAMPLE_TTL = 8 * 24 * 60 * 60
 #: Seconds a visitor's analytics state (exposures, goals, test assignments) lives after their
 #: last counted action. Longer than the attribution window, so that a test assignment sticks;
 #: exposures older than the window are ignored when a goal is reached.
@@ -151,13 +156,31 @@ class BaseCounterStore:
         """Delete a batch (after its counters are committed to the database)."""
         raise NotImplementedError
 
-    def record(self, day: date, counts: Mapping[str, int], visit: VisitRecord | None) -> None:
+    def add_sample(self, day: date, sample: VisitSample) -> None:
+        """Offer a page view to the day's sample (reservoir sampling, :func:`reservoir_slot`)."""
+        raise NotImplementedError
+
+    def samples(self, days: Sequence[date]) -> dict[date, tuple[int, list[str]]]:
+        """Per day: the page views offered to the sample, and the snapshots it holds."""
+        raise NotImplementedError
+
+    def record(
+        self,
+        day: date,
+        counts: Mapping[str, int],
+        visit: VisitRecord | None,
+        *,
+        sample: VisitSample | None = None,
+    ) -> None:
         """Everything one request counts, in one round trip where the store allows.
 
         Adds ``counts`` to the day's counters. For a consenting visitor (``visit``), each
         exposure seen for the first time is remembered and counted as ``"exp|<dims>"``, and the
-        visitor is counted once a day as a unique visitor of the matched segments.
+        visitor is counted once a day as a unique visitor of the matched segments. A consenting
+        page view's ``sample`` is offered to the day's sample.
         """
+        if sample is not None:
+            self.add_sample(day, sample)
         counts = dict(counts)
         if visit is not None:
             seen = [f"seen|{dims}" for dims in visit.exposures]
@@ -203,6 +226,33 @@ class VisitRecord:
     exposures: tuple[str, ...] = ()
     marker: str = ""
     segment_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VisitSample:
+    """A consenting page view offered to the day's sample (:mod:`personalize.analytics.samples`).
+
+    Attributes:
+        snapshot: the visit's non-identifying attributes, as compact JSON.
+        draw: a uniform random number in [0, 1) that picks the reservoir slot.
+        size: how many snapshots the day's sample holds at most.
+    """
+
+    snapshot: str
+    draw: float
+    size: int
+
+
+def reservoir_slot(seen: int, draw: float, size: int) -> int | None:
+    """The slot (1 … ``size``) the ``seen``-th page view of the day takes, or None (Algorithm R).
+
+    The first ``size`` page views fill the slots; each later one replaces a random slot with
+    probability ``size / seen``, so every page view of the day is equally likely to be kept.
+    """
+    if seen <= size:
+        return seen
+    slot = int(draw * seen) + 1
+    return slot if slot <= size else None
 
 
 def new_batch_id(day: date) -> str:

@@ -13,10 +13,13 @@ from typing import Generic, TypeVar
 
 from personalize.analytics.counters import (
     DAY_TTL,
+    SAMPLE_TTL,
     UNIQUE_TTL,
     BaseCounterStore,
+    VisitSample,
     batch_day,
     new_batch_id,
+    reservoir_slot,
 )
 
 K = TypeVar("K")
@@ -83,6 +86,7 @@ class LocalCounterStore(BaseCounterStore):
         self._visitors: _Expiring[str, dict[str, str]] = _Expiring(clock)
         self._uniques: _Expiring[tuple[int, date], set[str]] = _Expiring(clock)
         self._shared: _Expiring[str, str] = _Expiring(clock)
+        self._samples: _Expiring[date, tuple[int, dict[int, str]]] = _Expiring(clock)
 
     def _deadline(self, ttl: float) -> float:
         return self.clock() + ttl
@@ -143,6 +147,25 @@ class LocalCounterStore(BaseCounterStore):
         """Copies of the days' counters."""
         with self._lock:
             return {day: dict(self._days.get(day) or {}) for day in days}
+
+    def add_sample(self, day: date, sample: VisitSample) -> None:
+        """Count the page view and keep its snapshot in the slot the reservoir gives it."""
+        with self._lock:
+            seen, slots = self._samples.get(day) or (0, {})
+            seen += 1
+            slot = reservoir_slot(seen, sample.draw, sample.size)
+            if slot is not None:
+                slots[slot] = sample.snapshot
+            self._samples.put(day, (seen, slots), self._deadline(SAMPLE_TTL))
+
+    def samples(self, days: Sequence[date]) -> dict[date, tuple[int, list[str]]]:
+        """Copies of the days' samples."""
+        with self._lock:
+            found = {}
+            for day in days:
+                seen, slots = self._samples.get(day) or (0, {})
+                found[day] = (seen, list(slots.values()))
+            return found
 
     def shared_get(self, key: str) -> str | None:
         """The value unless expired."""

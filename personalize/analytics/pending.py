@@ -6,7 +6,8 @@ process, summed per day and field, and added to the store together with the firs
 reaches it again. Nothing a visitor sees waits for it.
 
 What cannot wait is dropped and counted: a consenting visitor's first-exposure and
-unique-visitor bookkeeping needs the visitor's state in the store, and the buffer is bounded
+unique-visitor bookkeeping needs the visitor's state in the store, a page view's sample snapshot
+is simply not taken (the audience estimate says it is not available), and the buffer is bounded
 (:data:`MAX_PENDING_FIELDS` distinct counters per process). Counts still waiting when a worker
 process exits are lost with it; the line logged at recovery says how many were kept and dropped.
 """
@@ -18,7 +19,12 @@ import threading
 from collections.abc import Mapping
 from datetime import date
 
-from personalize.analytics.counters import AnalyticsUnavailable, BaseCounterStore, VisitRecord
+from personalize.analytics.counters import (
+    AnalyticsUnavailable,
+    BaseCounterStore,
+    VisitRecord,
+    VisitSample,
+)
 from personalize.analytics.store import counter_store
 
 logger = logging.getLogger(__name__)
@@ -85,15 +91,26 @@ def count(
     counts: Mapping[str, int],
     visit: VisitRecord | None = None,
     store: BaseCounterStore | None = None,
+    sample: VisitSample | None = None,
 ) -> bool:
     """Record a request's counts; keep them in memory while the store is unreachable.
+
+    Args:
+        day: the UTC day counted.
+        counts: counter fields and increments.
+        visit: a consenting visitor's bookkeeping (skipped while the store is unreachable).
+        store: the counter store (default: the process's).
+        sample: a consenting page view for the day's sample (dropped while unreachable).
 
     Returns:
         True when the counts reached the store.
     """
     store = store or counter_store()
     try:
-        store.record(day, counts, visit)
+        if sample is None:
+            store.record(day, counts, visit)
+        else:
+            store.record(day, counts, visit, sample=sample)
     except AnalyticsUnavailable as exc:
         logger.debug("analytics store unreachable, counts kept in memory: %s", exc)
         pending.keep(day, counts, visit)

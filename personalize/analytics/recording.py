@@ -7,7 +7,8 @@ counted. Without consent to analytics only anonymous aggregates are counted; wit
 visitor's first exposure to each variant and alternative is remembered (for conversions within
 the attribution window) and counted as an exposed visitor. For a visitor id minted in this
 request the exposures are remembered in the visitor cookie (see
-:mod:`personalize.analytics.visitor_state`).
+:mod:`personalize.analytics.visitor_state`). A consenting page view is also offered to the day's
+anonymous sample (:mod:`personalize.analytics.samples`), in the same write.
 """
 
 from __future__ import annotations
@@ -47,12 +48,14 @@ def note_impression(visitor: Any, page_id: int | None, block_key: str, decision:
     noted.setdefault((page, block_key, variant, alternative, segment), decision.counted)
 
 
-def record_request(visitor: Any) -> None:
+def record_request(visitor: Any, page_view: bool = False) -> None:
     """Write the request's counters (impressions, matched segments, exposures) in one go.
 
     Args:
         visitor: the request's own visitor; visitors a front end relayed in the same request
             (GraphQL) are recorded with it, each with their own consent and device.
+        page_view: the request served a Wagtail page: with consent to analytics, it is offered
+            to the day's sample (:func:`personalize.analytics.samples.visit_sample`).
     """
     if not personalize_settings.ANALYTICS_ENABLED or visitor is None:
         return
@@ -60,22 +63,26 @@ def record_request(visitor: Any) -> None:
     _, noted = by_visitor.pop(id(visitor), (visitor, {}))
     for relayed, relayed_noted in by_visitor.values():
         _record(relayed, relayed_noted)
-    _record(visitor, noted)
+    _record(visitor, noted, page_view)
 
 
-def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
+def _record(visitor: Any, noted: dict[tuple[str, ...], bool], page_view: bool = False) -> None:
+    from personalize.analytics.counters import VisitRecord
+    from personalize.analytics.pending import count
+    from personalize.analytics.samples import visit_sample
+    from personalize.analytics.visitor_state import visitor_state
+
     if visitor.as_segments is not None:
         return
+    sample = visit_sample(visitor, page_view)
+    day = datetime.now(UTC).date()
     matched = visitor.__dict__.get("matches")
     if not noted and not matched:
+        if sample is not None:
+            count(day, {}, None, sample=sample)
         return
     if visitor.context.attributes["device"].get("type") == "bot":
         return
-    from personalize.analytics.counters import VisitRecord
-    from personalize.analytics.pending import count
-    from personalize.analytics.visitor_state import visitor_state
-
-    day = datetime.now(UTC).date()
     now = str(int(datetime.now(UTC).timestamp()))
     counts: dict[str, int] = {}
     for (page, block, variant, alternative, segment), _counted in noted.items():
@@ -104,7 +111,7 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool]) -> None:
             marker=marker,
             segment_ids=segment_ids,
         )
-    count(day, counts, visit)
+    count(day, counts, visit, sample=sample)
 
 
 def _exposures(noted: dict[tuple[str, ...], bool]) -> tuple[str, ...]:

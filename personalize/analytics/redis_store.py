@@ -1,8 +1,8 @@
 """The Redis counter store: every process's counters in the shared Redis.
 
 The key layout is described in :mod:`personalize.analytics.counters`. A request's counting is one
-Lua script (counters, first exposures, unique visitors and the store epoch); the flush renames a
-day's hash to a batch atomically.
+Lua script (counters, first exposures, unique visitors, the store epoch and the page view's sample,
+:mod:`personalize.analytics.redis_scripts`); the flush renames a day's hash to a batch atomically.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from personalize.analytics import redis_scripts
 from personalize.analytics.counters import (
     DAY_TTL,
+    SAMPLE_TTL,
     UNIQUE_TTL,
     VISITOR_STATE_TTL,
     AnalyticsUnavailable,
     BaseCounterStore,
     VisitRecord,
+    VisitSample,
     batch_day,
     counts_of,
     day_of,
@@ -57,6 +60,10 @@ class _Keys:
     def shared(self, key: str) -> str:
         return f"{self.base}s:{key}"
 
+    def sample(self, day: date) -> str:
+        return f"{self.base}smp:{day.isoformat()}"
+
+
 @contextmanager
 def _unavailable_on_errors() -> Iterator[None]:
     """Run under the shared cache's circuit breaker; failures become
@@ -66,73 +73,6 @@ def _unavailable_on_errors() -> Iterator[None]:
             yield
     except CacheUnavailable as exc:
         raise AnalyticsUnavailable(str(exc)) from exc
-
-
-#: Rename a day's hash to a batch and index the batch, atomically (KEYS: day hash, batch hash,
-#: days set, batches set; ARGV: day, batch id, TTL of the batches set).
-_START_BATCH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('SREM', KEYS[3], ARGV[1])
-  return 0
-end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('SREM', KEYS[3], ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[2])
-redis.call('EXPIRE', KEYS[4], ARGV[3])
-return 1
-"""
-
-
-#: Add a request's counters to the day's hash and index the day, atomically, as ONE command
-#: (KEYS: day hash, days set; ARGV: TTL, day, then field, increment pairs). A request's counts
-#: land in the same batch or none, and the client sends a single command.
-_ADD = """
-for i = 3, #ARGV, 2 do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
-end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then
-  redis.call('EXPIRE', KEYS[2], ARGV[1])
-end
-return 1
-"""
-
-
-#: Everything one request counts, as ONE command. KEYS: day hash, days set, visitor hash, epoch,
-#: then one HyperLogLog per matched segment. ARGV: day TTL, day, visitor TTL, time of first
-#: exposure, unique TTL, number of counter pairs, number of exposures, marker field ('' none),
-#: visitor id, new epoch, then the counter pairs, then the exposures' dimensions.
-_RECORD = """
-local pairs, exposures = tonumber(ARGV[6]), tonumber(ARGV[7])
-local i = 11
-for _ = 1, pairs do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-for _ = 1, exposures do
-  if redis.call('HSETNX', KEYS[3], 'seen|' .. ARGV[i], ARGV[4]) == 1 then
-    redis.call('HINCRBY', KEYS[1], 'exp|' .. ARGV[i], 1)
-  end
-  i = i + 1
-end
-if ARGV[8] ~= '' and redis.call('HSETNX', KEYS[3], ARGV[8], '1') == 1 then
-  for k = 5, #KEYS do
-    redis.call('PFADD', KEYS[k], ARGV[9])
-    redis.call('EXPIRE', KEYS[k], ARGV[5])
-  end
-end
-if exposures > 0 or ARGV[8] ~= '' then
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then
-    redis.call('EXPIRE', KEYS[2], ARGV[1])
-  end
-end
-redis.call('SET', KEYS[4], ARGV[10], 'NX')
-return 1
-"""
 
 
 class RedisCounterStore(BaseCounterStore):
@@ -169,14 +109,21 @@ class RedisCounterStore(BaseCounterStore):
         pairs = [item for field, n in counts.items() for item in (field, n)]
         with _unavailable_on_errors():
             client = self._client()
-            self._script(client, _ADD)(
+            self._script(client, redis_scripts.ADD)(
                 keys=[keys.day(day), keys.days], args=[DAY_TTL, day.isoformat(), *pairs]
             )
 
-    def record(self, day: date, counts: Mapping[str, int], visit: VisitRecord | None) -> None:
-        """Counters, first exposures, unique visitors and the epoch in one atomic script."""
+    def record(
+        self,
+        day: date,
+        counts: Mapping[str, int],
+        visit: VisitRecord | None,
+        *,
+        sample: VisitSample | None = None,
+    ) -> None:
+        """Counters, first exposures, unique visitors, the epoch and the sample in one script."""
         counts = {field: n for field, n in counts.items() if n}
-        if not counts and visit is None:
+        if not counts and visit is None and sample is None:
             return
         keys = _Keys()
         pairs = [item for field, n in counts.items() for item in (field, n)]
@@ -188,6 +135,7 @@ class RedisCounterStore(BaseCounterStore):
             keys.days,
             keys.visitor(visitor_id) if visitor_id else f"{keys.base}v:-",
             keys.epoch,
+            keys.sample(day),
             *(keys.unique(s, day) for s in (visit.segment_ids if marker and visit else ())),
         ]
         args = [
@@ -201,12 +149,16 @@ class RedisCounterStore(BaseCounterStore):
             marker,
             visitor_id,
             uuid.uuid4().hex,
+            sample.snapshot if sample is not None else "",
+            sample.draw if sample is not None else 0,
+            sample.size if sample is not None else 0,
+            SAMPLE_TTL,
             *pairs,
             *exposures,
         ]
         with _unavailable_on_errors():
             client = self._client()
-            self._script(client, _RECORD)(keys=script_keys, args=args)
+            self._script(client, redis_scripts.RECORD)(keys=script_keys, args=args)
 
     def epoch(self) -> str | None:
         """GET of the epoch key."""
@@ -318,6 +270,25 @@ class RedisCounterStore(BaseCounterStore):
             hashes = pipe.execute()
         return {day: counts_of(raw) for day, raw in zip(days, hashes, strict=True)}
 
+    def add_sample(self, day: date, sample: VisitSample) -> None:
+        """The sample part of :meth:`record`'s script, alone."""
+        self.record(day, {}, None, sample=sample)
+
+    def samples(self, days: Sequence[date]) -> dict[date, tuple[int, list[str]]]:
+        """HGETALL of each day's sample, in one round trip."""
+        keys = _Keys()
+        with _unavailable_on_errors():
+            pipe = self._client().pipeline(transaction=False)
+            for day in days:
+                pipe.hgetall(keys.sample(day))
+            hashes = pipe.execute()
+        found = {}
+        for day, raw in zip(days, hashes, strict=True):
+            fields = {text_of(field): text_of(value) for field, value in raw.items()}
+            seen = fields.pop("n", "0")
+            found[day] = (int(seen) if seen.isdigit() else 0, list(fields.values()))
+        return found
+
     def shared_get(self, key: str) -> str | None:
         """GET."""
         with _unavailable_on_errors():
@@ -353,7 +324,7 @@ class RedisCounterStore(BaseCounterStore):
         batch_id = new_batch_id(day)
         with _unavailable_on_errors():
             moved = self._client().eval(
-                _START_BATCH,
+                redis_scripts.START_BATCH,
                 4,
                 keys.day(day),
                 keys.batch(batch_id),

@@ -127,6 +127,8 @@ def _choice_words(path: str) -> dict[str, str]:
         "geo.continent": dict(choices.CONTINENTS),
         "device.os": dict(choices.OPERATING_SYSTEMS),
         "device.browser": dict(choices.BROWSERS),
+        "referral.source": {"(direct)": gettext("none: you came directly")},
+        "referral.medium": {"(none)": gettext("none")},
     }
     if path == "geo.country":
         return dict(choices.countries())

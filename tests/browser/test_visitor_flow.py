@@ -46,7 +46,7 @@ def test_visitor_consents_builds_a_profile_and_erases_it(
 
     visitor.get_by_role("link", name="Privacy & your data").click()
     expect(visitor.get_by_role("heading", name="Your privacy")).to_be_visible()
-    expect(visitor.get_by_text("ski-touring", exact=True).first).to_be_visible()
+    expect(visitor.get_by_text("Your interest in ski touring", exact=True).first).to_be_visible()
     visitor.get_by_label("I understand that this cannot be undone").check()
     visitor.get_by_role("button", name="Erase my data").click()
     expect(visitor.get_by_text("Everything we stored about you has been erased.")).to_be_visible()
