@@ -6,6 +6,7 @@
 - :mod:`~personalize.tracking.login`: the anonymous profile merged at login, forgotten at logout;
 - :mod:`~personalize.tracking.privacy`: what the site knows about a visitor, for the privacy page
   and the export;
+- :mod:`~personalize.tracking.export`: the download of it, one JSON document;
 - :mod:`~personalize.tracking.erasure`: deleting it.
 
 Everything here acts through the request's visitor (:mod:`personalize.visitors`) on the profile
