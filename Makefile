@@ -61,4 +61,4 @@ load: $(STAMP)
 	$(BIN)/python -m benchmarks.load
 
 clean:
-	rm -rf $(VENV) $(LTS_VENV) demo.sqlite3 var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LTS_VENV) demo.sqlite3 demo-analytics.json* var .pytest_cache .mypy_cache .ruff_cache

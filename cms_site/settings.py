@@ -121,6 +121,18 @@ else:
         }
     }
 
+# Without Redis the analytics counters are kept in a file next to the SQLite database (in var/
+# with PostgreSQL), so the report and the segments' visitor counts survive restarts and
+# runserver's reloads. The file serves one process; production uses Redis
+# (docs/how-to/production.md).
+if os.environ.get("REDIS_URL"):
+    _ANALYTICS_FILE = None
+elif os.environ.get("DATABASE_URL"):
+    _ANALYTICS_FILE = BASE_DIR / "var" / "demo-analytics.json"
+else:
+    _SQLITE = Path(DATABASES["default"]["NAME"])
+    _ANALYTICS_FILE = _SQLITE.with_name(f"{_SQLITE.stem}-analytics.json")
+
 if os.environ.get("REDIS_URL"):
     # Two aliases on the same Redis, as docs/how-to/production.md recommends:
     # - "default" serves Wagtail and Django; IGNORE_EXCEPTIONS turns a Redis outage into cache
@@ -188,6 +200,8 @@ PERSONALIZE = {
     "EXPLAIN_LINKS": True,
     # The package's own cache alias ("default" when the demo runs without Redis).
     "CACHE_ALIAS": "personalize" if os.environ.get("REDIS_URL") else "default",
+    # Analytics counters without Redis: demo-analytics.json beside demo.sqlite3 (see above).
+    "ANALYTICS_FILE": _ANALYTICS_FILE,
     # Personalized pages are shared per decision key for up to 5 minutes: by the page cache, or
     # by Varnish in front (VARNISH_URL), which then does the caching alone.
     "PAGE_CACHE_TIMEOUT": 300,

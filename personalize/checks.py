@@ -25,6 +25,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         personalize_settings.user_fields  # noqa: B018
         personalize_settings.consent_mode  # noqa: B018
         personalize_settings.geo_headers  # noqa: B018
+        personalize_settings.analytics_file  # noqa: B018
         personalize_settings.report_thresholds  # noqa: B018
         rate_limits()
         profile_store_class()
@@ -74,16 +75,23 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="personalize.W002",
                 )
             )
-    if personalize_settings.ANALYTICS_ENABLED and not settings.DEBUG and not _shared_cache():
+    if (
+        personalize_settings.ANALYTICS_ENABLED
+        and not settings.DEBUG
+        and not _shared_cache()
+        and personalize_settings.analytics_file is None
+    ):
         messages.append(
             Warning(
                 "Analytics count in process memory: CACHE_ALIAS is not a django-redis cache, so "
                 "each web process counts on its own and personalize_flush_analytics sees nothing.",
-                hint="Point PERSONALIZE['CACHE_ALIAS'] at a django_redis.cache.RedisCache, or set "
+                hint="Point PERSONALIZE['CACHE_ALIAS'] at a django_redis.cache.RedisCache, set "
+                "PERSONALIZE['ANALYTICS_FILE'] for a site served by one process, or set "
                 "PERSONALIZE['ANALYTICS_ENABLED'] = False.",
                 id="personalize.W003",
             )
         )
+    messages.extend(_analytics_file_messages())
     middleware = list(getattr(settings, "MIDDLEWARE", []))
     ours = "personalize.middleware.PersonalizeMiddleware"
     auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -129,6 +137,29 @@ def _page_cache_messages() -> list[Any]:
             )
         ]
     return []
+
+
+def _analytics_file_messages() -> list[Any]:
+    """The analytics file serves one process: warn when WEB_CONCURRENCY says there are more."""
+    if (
+        not personalize_settings.ANALYTICS_ENABLED
+        or personalize_settings.analytics_file is None
+        or _shared_cache()
+    ):
+        return []
+    workers = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not (workers.isdigit() and int(workers) > 1):
+        return []
+    return [
+        Warning(
+            f"PERSONALIZE['ANALYTICS_FILE'] is used with WEB_CONCURRENCY={workers}: the file "
+            "store is for a site served by one process; with several, a visitor's first "
+            "exposure and unique visit can be counted once per process.",
+            hint="Point PERSONALIZE['CACHE_ALIAS'] at a django_redis.cache.RedisCache (see "
+            "docs/how-to/production.md).",
+            id="personalize.W009",
+        )
+    ]
 
 
 def _shared_cache() -> bool:

@@ -15,8 +15,10 @@ Example::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -64,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACK_PAGE_VIEWS": True,
     "EXPLAIN_LINKS": False,
     "ANALYTICS_ENABLED": True,
+    "ANALYTICS_FILE": None,
     "ATTRIBUTION_WINDOW_DAYS": 7,
     "OPTIMIZE_REFRESH_SECONDS": 300,
     "REPORT_MIN_VISITORS": 100,
@@ -179,6 +182,23 @@ class PersonalizeSettings:
                 f"or 'opt-out', not {self.CONSENT_MODE!r}."
             )
         return str(self.CONSENT_MODE)
+
+    @cached_property
+    def analytics_file(self) -> Path | None:
+        """``ANALYTICS_FILE`` as a path, or None when unset.
+
+        Raises:
+            ImproperlyConfigured: it is neither None nor a path.
+        """
+        value = self.ANALYTICS_FILE
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str | os.PathLike):
+            raise ImproperlyConfigured(
+                f"PERSONALIZE['ANALYTICS_FILE'] must be a file path, e.g. "
+                f"BASE_DIR / 'analytics.json', or None, not {value!r}."
+            )
+        return Path(value)
 
     @cached_property
     def page_cache_timeout(self) -> int:

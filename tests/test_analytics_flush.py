@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 
 from personalize.analytics import flush as flush_module
 from personalize.analytics.counters import BaseCounterStore
+from personalize.analytics.file_store import FileCounterStore
 from personalize.analytics.flush import (
     BATCH_RETENTION,
     FlushResult,
@@ -69,10 +70,21 @@ def local_store() -> Iterator[BaseCounterStore]:
     reset_counter_store()
 
 
-@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture
+def file_store(settings: Any, tmp_path: Any) -> Iterator[BaseCounterStore]:
+    """The process's store with ``ANALYTICS_FILE`` set: process memory saved to a file."""
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "ANALYTICS_FILE": tmp_path / "an.json"}
+    reset_counter_store()
+    store = counter_store()
+    assert isinstance(store, FileCounterStore)
+    yield store
+    reset_counter_store()
+
+
+@pytest.fixture(params=["local", "file", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: Any) -> BaseCounterStore:
-    """Each test runs against both stores (and is the process's store, for the command)."""
-    name = "redis_store" if request.param == "redis" else "local_store"
+    """Each test runs against every store (and is the process's store, for the command)."""
+    name = {"redis": "redis_store", "file": "file_store"}.get(request.param, "local_store")
     chosen: BaseCounterStore = request.getfixturevalue(name)
     return chosen
 

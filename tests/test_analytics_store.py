@@ -1,4 +1,5 @@
-"""The counter store: the same behaviour in process memory and in a real Redis; Redis down."""
+"""The counter store: the same behaviour in process memory, in a file and in a real Redis; Redis
+down."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from personalize.analytics.counters import (
     BaseCounterStore,
     batch_day,
 )
+from personalize.analytics.file_store import FileCounterStore
 from personalize.analytics.local_store import LocalCounterStore
 from personalize.analytics.redis_store import RedisCounterStore
 from personalize.analytics.store import counter_store, reset_counter_store, safely
@@ -76,12 +78,17 @@ def redis_down(settings: Any) -> Iterator[RedisCounterStore]:
     reset_counter_store()
 
 
-@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["local", "file", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: Any) -> BaseCounterStore:
-    """Each test runs against both stores."""
+    """Each test runs against every store."""
     if request.param == "redis":
         redis: RedisCounterStore = request.getfixturevalue("redis_store")
         return redis
+    if request.param == "file":
+        path = request.getfixturevalue("tmp_path") / "analytics.json"
+        file_store = FileCounterStore(path, check_interval=0)
+        request.addfinalizer(file_store.close)
+        return file_store
     return LocalCounterStore()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import io
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,3 +64,29 @@ def test_seeded_users_have_full_names_and_the_admin_address_follows_the_port(
     assert (users["customer"].first_name, users["customer"].last_name) == ("Cleo", "Meyer")
     assert "http://127.0.0.1:8080/admin/" in out.getvalue()
     assert "8000" not in out.getvalue()
+
+
+def test_without_redis_the_demos_analytics_live_in_a_file_beside_its_database(
+    demo_settings: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> None:
+    from personalize.analytics.file_store import FileCounterStore
+    from personalize.analytics.store import counter_store, reset_counter_store
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("SQLITE_PATH", raising=False)
+    demo = demo_settings()
+    assert demo.PERSONALIZE["ANALYTICS_FILE"] == demo.BASE_DIR / "demo-analytics.json"
+    monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "site.sqlite3"))
+    demo = demo_settings()
+    assert demo.PERSONALIZE["ANALYTICS_FILE"] == tmp_path / "site-analytics.json"
+
+    settings.CACHES = demo.CACHES
+    settings.PERSONALIZE = demo.PERSONALIZE
+    store = counter_store()
+    assert isinstance(store, FileCounterStore)
+    store.add(date(2026, 11, 25), {"seg|3": 2})
+    reset_counter_store()  # as a restart: the store writes its file
+    assert counter_store().live_counts([date(2026, 11, 25)]) == {date(2026, 11, 25): {"seg|3": 2}}
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert demo_settings().PERSONALIZE["ANALYTICS_FILE"] is None

@@ -7,8 +7,9 @@ counters go to a fast shared store first and reach the database later:
   (:func:`~personalize.analytics.store.counter_store`) and
   :func:`~personalize.analytics.store.safely`, which turns an unreachable Redis into a skipped
   count and one warning a minute; the store's interface and key layout are
-  :mod:`~personalize.analytics.counters`, its two implementations
-  :mod:`~personalize.analytics.redis_store` and :mod:`~personalize.analytics.local_store`;
+  :mod:`~personalize.analytics.counters`, its implementations
+  :mod:`~personalize.analytics.redis_store`, :mod:`~personalize.analytics.local_store` and
+  :mod:`~personalize.analytics.file_store` (process memory kept in a file, without Redis);
 * :mod:`~personalize.analytics.pending`: counts that wait in memory while Redis is away;
 * :mod:`~personalize.analytics.visitor_state`: a consenting visitor's exposures, goals and
   assignments;

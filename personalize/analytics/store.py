@@ -2,6 +2,7 @@
 
 :func:`counter_store` picks the store: :class:`~personalize.analytics.redis_store.RedisCounterStore`
 when the package's cache alias is a django-redis cache, else
+:class:`~personalize.analytics.file_store.FileCounterStore` when ``ANALYTICS_FILE`` is set, else
 :class:`~personalize.analytics.local_store.LocalCounterStore`. Callers wrap store calls in
 :func:`safely`, which turns an unreachable store into a default and one warning a minute.
 """
@@ -17,6 +18,7 @@ from typing import TypeVar
 from django.core.cache import caches
 
 from personalize.analytics.counters import WARNING_INTERVAL, AnalyticsUnavailable, BaseCounterStore
+from personalize.analytics.file_store import FileCounterStore
 from personalize.analytics.local_store import LocalCounterStore
 from personalize.analytics.redis_store import RedisCounterStore
 from personalize.cache import CacheUnavailable
@@ -85,6 +87,9 @@ def _make_store() -> BaseCounterStore:
     alias = personalize_settings.CACHE_ALIAS
     if isinstance(caches[alias], RedisCache):
         return RedisCounterStore(alias)
+    path = personalize_settings.analytics_file
+    if path is not None:
+        return FileCounterStore(path)
     return LocalCounterStore()
 
 
@@ -92,7 +97,8 @@ def counter_store() -> BaseCounterStore:
     """The process's counter store.
 
     :class:`RedisCounterStore` when ``CACHES[PERSONALIZE["CACHE_ALIAS"]]`` is a django-redis
-    cache, else :class:`LocalCounterStore`. Created once per process.
+    cache, else :class:`FileCounterStore` when ``PERSONALIZE["ANALYTICS_FILE"]`` names a file,
+    else :class:`LocalCounterStore`. Created once per process.
     """
     global _store
     store = _store
@@ -105,10 +111,15 @@ def counter_store() -> BaseCounterStore:
 
 
 def reset_counter_store() -> None:
-    """Forget the store (settings changed; every test starts empty) and the warning limit."""
+    """Forget the store (settings changed; every test starts empty) and the warning limit.
+
+    A file store writes what it holds first.
+    """
     global _store
     with _store_lock:
-        _store = None
+        old, _store = _store, None
+    if isinstance(old, FileCounterStore):
+        old.close()
     _warn_unavailable.reset()
 
 
