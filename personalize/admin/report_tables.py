@@ -56,8 +56,13 @@ def needed_text(shortfalls: Iterable[results.Shortfall] | None) -> str:
         shortfalls: the row's :attr:`~personalize.analytics.results.Row.shortfalls`.
 
     Returns:
-        One phrase per count below its threshold, joined by " · ".
+        The phrases of :func:`needed_parts`, joined by " · ".
     """
+    return " · ".join(needed_parts(shortfalls))
+
+
+def needed_parts(shortfalls: Iterable[results.Shortfall] | None) -> list[str]:
+    """One phrase per count below its threshold, e.g. "control: 40 of 100 visitors"."""
     parts = []
     for shortfall in shortfalls or ():
         numbers = {"count": f"{shortfall.count:,}", "needed": f"{shortfall.needed:,}"}
@@ -80,7 +85,7 @@ def needed_text(shortfalls: Iterable[results.Shortfall] | None) -> str:
                 shortfall.needed,
             )
         parts.append(text % numbers)
-    return " · ".join(parts)
+    return parts
 
 
 def _row(row: results.Row, labels: Labeller) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def _row(row: results.Row, labels: Labeller) -> dict[str, Any]:
         "conversions": f"{row.conversions:,}",
         "rate": percent(row.rate, digits=2),
         "not_enough": row.enough_data is False,
-        "needed": needed_text(row.shortfalls),
+        "needed": needed_parts(row.shortfalls),
         "uplift": percent(row.uplift, signed=True),
         "interval": interval(row),
         "p_beat_control": probability(row.p_beat_control),
