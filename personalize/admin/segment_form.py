@@ -109,7 +109,8 @@ class DescribeRulesView(View):
             return JsonResponse({"error": message}, status=400)
 
 
-def _who(segment: Segment) -> str:
+def who(segment: Segment) -> str:
+    """The segment's sentence for the admin's "Who" columns (the list and the chooser)."""
     describe = getattr(segment, "describe", None)
     return str(describe()) if callable(describe) else segment.summary
 
@@ -120,7 +121,7 @@ class _WhoColumnMixin:
     @property
     def columns(self) -> list[Any]:
         columns: list[Any] = super().columns  # type: ignore[misc]
-        return [*columns, Column("summary", label=_("Who"), accessor=_who)]
+        return [*columns, Column("summary", label=_("Who"), accessor=who)]
 
 
 class SegmentChooseView(_WhoColumnMixin, ChooseView):

@@ -33,6 +33,7 @@ from personalize.admin.segment_form import (
     DescribeRulesView,
     SegmentChooserViewSet,
     segment_edit_handler,
+    who,
 )
 from personalize.models import Experiment, Funnel, Goal, ScoringRule, Segment
 
@@ -54,7 +55,7 @@ class SegmentViewSet(SnippetViewSet):
     list_display = [
         "name",
         BooleanColumn("enabled", label=_("Enabled")),
-        Column("summary", label=_("Who"), accessor="describe"),
+        Column("summary", label=_("Who"), accessor=who),
         Column("visitors", label=_("Visitors (7 days)"), accessor=_visitors),
         UpdatedAtColumn(),
     ]
