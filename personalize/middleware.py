@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from personalize.analytics.recording import record_request
+from personalize.blocks.simulation_bar import show_simulation
 from personalize.cache import request_reads
 from personalize.caching.sharing import (
     Keyed,
@@ -32,36 +33,18 @@ from personalize.visitors.identity import (
     set_consent_cookie,
     set_visitor_cookie,
 )
-from personalize.visitors.registry import current_segments
+from personalize.visitors.simulated import VIEW_AS_PARAMETER as VIEW_AS_PARAMETER
+from personalize.visitors.simulated import may_view_as as may_view_as
+from personalize.visitors.simulated import request_visitor
 from personalize.visitors.skip_paths import is_skipped
 from personalize.visitors.visitor import Visitor, _current_visitor
 
 logger = logging.getLogger(__name__)
+# VIEW_AS_PARAMETER and may_view_as stay importable from here, where they were defined before.
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
-#: Query parameter with which editors view a live page as a segment ("-": as nobody).
-VIEW_AS_PARAMETER = "pz_view_as"
 #: Request attribute where the ``before_serve_page`` hook leaves the Wagtail page being served.
 PAGE_ATTRIBUTE = "_personalize_page"
-
-
-def may_view_as(request: HttpRequest) -> bool:
-    """Only users who may use the Wagtail admin can see pages as another audience."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return False
-    return bool(user.has_perm("wagtailadmin.access_admin"))
-
-
-def view_as_segments(request: HttpRequest) -> frozenset[int] | None:
-    """The segment ids an editor asked to view the page as, or None for a real visitor."""
-    slug = request.GET.get(VIEW_AS_PARAMETER)
-    if not slug or not may_view_as(request):
-        return None
-    if slug == "-":
-        return frozenset()
-    segment = current_segments().get(slug)
-    return frozenset({segment.id}) if segment is not None else None
 
 
 def _prefetch_keys(request: HttpRequest) -> list[str]:
@@ -92,19 +75,22 @@ class PersonalizeMiddleware:
             return self._serve(request)
 
     def _serve(self, request: HttpRequest) -> HttpResponse:
-        forced = view_as_segments(request)
-        visitor = Visitor(request, as_segments=forced)
+        # An editor's simulation or "view as" (personalize.visitors.simulated), else the visitor.
+        visitor = request_visitor(request)
         request.visitor = visitor  # type: ignore[attr-defined]
         token = _current_visitor.set(visitor)
         try:
-            keyed = self._decide(request, visitor) if forced is None else None
+            keyed = self._decide(request, visitor) if visitor.is_real else None
             answered = self._answer(request, visitor, keyed) if keyed is not None else None
             response = answered if answered is not None else self.get_response(request)
             # Before tracking reads the visitor: only what the render read counts.
             uncovered = visitor.uncovered
         finally:
             _current_visitor.reset(token)
-        if forced is not None:
+        # The "Simulating: …" bar, for the visitor the page was rendered for (a preview's own).
+        show_simulation(request, response)
+        if not visitor.is_real:
+            # Nothing stored or counted, no cookie, and no cache may keep the page.
             patch_cache_control(response, private=True, no_store=True)
             return response
         page: object = getattr(request, PAGE_ATTRIBUTE, None)

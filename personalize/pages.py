@@ -9,10 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from personalize.visitors.registry import current_segments
+from personalize.visitors.simulated import preview_visitor
 from personalize.visitors.visitor import Visitor
 
 #: Preview mode names are ``segment:<slug>``; the empty mode is the default visitor.
 SEGMENT_MODE_PREFIX = "segment:"
+#: The preview mode showing the editor's simulated visitor (see docs/how-to/simulate-visitors.md).
+SIMULATION_MODE = "simulation"
 
 
 def uses_personalized_blocks(block: Any, seen: set[int] | None = None) -> bool:
@@ -57,10 +60,10 @@ class PersonalizedPageMixin:
 
     @property
     def preview_modes(self) -> list[tuple[str, str]]:
-        """Default visitor, then one mode per enabled segment."""
+        """Default visitor, the editor's simulated visitor, then one mode per enabled segment."""
         if not self._has_personalized_fields():
             return list(super().preview_modes)  # type: ignore[misc]
-        modes = [("", _("Default visitor"))]
+        modes = [("", _("Default visitor")), (SIMULATION_MODE, _("Simulated visitor"))]
         modes += [
             (f"{SEGMENT_MODE_PREFIX}{s.slug}", _("As: %(name)s") % {"name": s.name})
             for s in current_segments().segments
@@ -79,7 +82,8 @@ class PersonalizedPageMixin:
             segment = current_segments().get(mode_name[len(SEGMENT_MODE_PREFIX) :])
             if segment is not None:
                 as_segments = frozenset({segment.id})
-        request.visitor = Visitor(request, as_segments=as_segments)  # type: ignore[attr-defined]
+        visitor = preview_visitor(request) if mode_name == SIMULATION_MODE else None
+        request.visitor = visitor or Visitor(request, as_segments=as_segments)  # type: ignore[attr-defined]
         response: HttpResponse = super().serve_preview(request, mode_name)  # type: ignore[misc]
         response["Cache-Control"] = "private, no-store"
         return response

@@ -14,6 +14,7 @@ from personalize.admin.userbar import ViewAsSegmentItem
 from personalize.admin.viewsets import AnalyticsViewSetGroup, ScoringRuleViewSet, SegmentViewSet
 from personalize.middleware import PAGE_ATTRIBUTE
 from personalize.models import PersonalizationSettings
+from personalize.views import simulator
 
 register_snippet(SegmentViewSet)
 register_snippet(ScoringRuleViewSet)
@@ -39,6 +40,19 @@ def register_report_urls() -> list[Any]:
         path(
             "personalize/",
             include((report.urlpatterns, "personalize_admin"), namespace="personalize_admin"),
+        )
+    ]
+
+
+@hooks.register("register_admin_urls")
+def register_simulator_urls() -> list[Any]:
+    """The visitor simulator (editors only, like every admin URL)."""
+    return [
+        path(
+            "personalize/simulate/",
+            include(
+                (simulator.urlpatterns, "personalize_simulator"), namespace="personalize_simulator"
+            ),
         )
     ]
 

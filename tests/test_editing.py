@@ -33,7 +33,8 @@ def test_preview_modes_list_every_segment(demo: None) -> None:
     assert modes[""] == "Default visitor"
     assert modes["segment:dach"] == "As: From DACH"
     assert modes["segment:mobile-visitors"] == "As: Mobile visitors"
-    assert len(modes) == 1 + Segment.objects.filter(enabled=True).count()
+    assert modes["simulation"] == "Simulated visitor"
+    assert len(modes) == 2 + Segment.objects.filter(enabled=True).count()
 
 
 def test_pages_without_personalized_blocks_keep_default_modes() -> None:

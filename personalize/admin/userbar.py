@@ -1,4 +1,4 @@
-"""The "View as" entries of the Wagtail userbar on live pages (editors only)."""
+"""The simulator and "View as" entries of the Wagtail userbar on live pages (editors only)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,23 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from wagtail.admin.userbar import BaseItem
 
 from personalize.middleware import VIEW_AS_PARAMETER
 from personalize.pages import has_personalized_fields
 from personalize.visitors.registry import current_segments
+from personalize.visitors.simulated import SimulatedVisitor
 
 
 class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
-    """Links that reload the live page as each segment's visitor would see it.
+    """The simulator, and links that reload the live page as each segment's visitor sees it.
+
+    "Simulate a visitor…" opens the simulator's form; "View as" lasts while the editor
+    navigates, until "View as me" (or the bar's "Exit") ends it.
 
     Works with both userbar APIs: ``render_html(parent_context)`` (Wagtail 8) and
     ``render(request)`` (Wagtail 7). Like Wagtail's own items it renders its template with a
@@ -38,20 +45,32 @@ class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
         return bool(getattr(page, "id", None)) and has_personalized_fields(type(page))
 
     def choices(self, request: HttpRequest) -> list[dict[str, Any]]:
-        """One entry per audience: the editor, the default visitor, each live segment."""
-        current = request.GET.get(VIEW_AS_PARAMETER, "")
+        """The simulator, then one entry per audience: the editor, the default visitor, each
+        live segment."""
+        visitor = getattr(request, "visitor", None)
+        simulation = visitor.simulation if isinstance(visitor, SimulatedVisitor) else None
+        current = request.GET.get(VIEW_AS_PARAMETER) or (simulation and simulation.view_as) or ""
+        simulating = simulation is not None and simulation.view_as is None
         base = request.path
         return [
-            {"label": "View as me", "url": base, "active": not current, "icon": "user"},
+            *self._simulator(request, simulating),
             {
-                "label": "View as default visitor",
+                "label": _("View as me"),
+                "url": base,
+                "active": not current and not simulating,
+                "icon": "user",
+                # A running simulation or "view as" ends with a POST (as the bar's "Exit").
+                "exit_url": _reverse("personalize_simulator:exit") if simulation else None,
+            },
+            {
+                "label": _("View as default visitor"),
                 "url": f"{base}?{urlencode({VIEW_AS_PARAMETER: '-'})}",
                 "active": current == "-",
                 "icon": "view",
             },
             *(
                 {
-                    "label": f"View as: {segment.name}",
+                    "label": _("View as: %(segment)s") % {"segment": segment.name},
                     "url": f"{base}?{urlencode({VIEW_AS_PARAMETER: segment.slug})}",
                     "active": current == segment.slug,
                     "icon": "group",
@@ -60,12 +79,29 @@ class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
             ),
         ]
 
+    @staticmethod
+    def _simulator(request: HttpRequest, simulating: bool) -> list[dict[str, Any]]:
+        url = _reverse("personalize_simulator:form")
+        if url is None:
+            return []
+        label = _("Edit the simulated visitor…") if simulating else _("Simulate a visitor…")
+        next_url = urlencode({"next": request.get_full_path()})
+        return [{"label": label, "url": f"{url}?{next_url}", "active": False, "icon": "desktop"}]
+
     def _render(self, request: HttpRequest | None) -> str:
         if request is None or not self.page.id or getattr(request, "is_preview", False):
             return ""
         if not self.page.permissions_for_user(request.user).can_edit():
             return ""
-        context = {"self": self, "request": request, "choices": self.choices(request)}
+        choices = self.choices(request)
+        context = {
+            "self": self,
+            "request": request,
+            "choices": choices,
+            "next": request.path,
+            # Only the exit of a running simulation is a form.
+            "csrf_token": get_token(request) if any(c.get("exit_url") for c in choices) else "",
+        }
         # No ``request=``: that would run every context processor again for this item.
         return render_to_string(self.template_name, context)
 
@@ -76,3 +112,11 @@ class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
     def render(self, request: HttpRequest) -> str:
         """Wagtail 7 userbar API."""
         return self._render(request)
+
+
+def _reverse(name: str) -> str | None:
+    """An admin URL of the simulator (None when the admin's URLs are not installed)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None

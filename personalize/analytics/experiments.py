@@ -110,7 +110,7 @@ def assign(visitor: Any, variant: Any) -> Assignment | None:
     if state.status == "ended":
         winner = state.winner if state.winner is not None else 0
         return Assignment(winner if winner <= len(alternatives) else 0)
-    if visitor is None or visitor.as_segments is not None:
+    if visitor is None or not visitor.is_real:
         return CONTROL
     # A consenting visitor without an id yet gets one now (the middleware sets its cookie), so
     # their very first page already shows the alternative they will keep.

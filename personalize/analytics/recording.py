@@ -29,7 +29,7 @@ IMPRESSIONS = "_personalize_impressions"
 
 def note_impression(visitor: Any, page_id: int | None, block_key: str, decision: Any) -> None:
     """Remember that ``visitor`` was delivered ``decision`` for a block (once per request)."""
-    if visitor is None or not block_key or getattr(visitor, "as_segments", None) is not None:
+    if visitor is None or not block_key or not getattr(visitor, "is_real", True):
         return
     request = getattr(visitor, "request", None)
     if request is None:
@@ -72,7 +72,7 @@ def _record(visitor: Any, noted: dict[tuple[str, ...], bool], page_view: bool = 
     from personalize.analytics.samples import visit_sample
     from personalize.analytics.visitor_state import visitor_state
 
-    if visitor.as_segments is not None:
+    if not visitor.is_real:
         return
     sample = visit_sample(visitor, page_view)
     day = datetime.now(UTC).date()

@@ -10,7 +10,8 @@ response was before keys existed:
 * a read of the visitor outside the block decisions while the page rendered (a template asking
   ``in_segment``, a profile panel: :attr:`Visitor.uncovered
   <personalize.visitors.visitor.Visitor.uncovered>`);
-* a preview or "view as", and anything but a ``200`` answer to ``GET`` or ``HEAD``.
+* a preview, "view as" or an editor's simulated visitor, and anything but a ``200`` answer to
+  ``GET`` or ``HEAD``.
 
 Per-visitor fragments belong in a small response of their own, fetched by the page (or an ESI
 include), so the page itself stays shareable: see docs/how-to/cdn.md.
@@ -30,7 +31,7 @@ def request_private_reason(request: HttpRequest, visitor: Any) -> str | None:
     """Why no response to this request can be shared, known before it renders (or None)."""
     if request.method not in _SAFE_METHODS:
         return "method"
-    if visitor.as_segments is not None or getattr(request, "is_preview", False):
+    if not getattr(visitor, "is_real", True) or getattr(request, "is_preview", False):
         return "preview"
     if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return "session"

@@ -65,7 +65,7 @@ def set_preference(
     if value is not None and (not isinstance(value, str) or not value.strip() or "\x00" in value):
         return False
     visitor = visitor or visitor_of(request)
-    if visitor.as_segments is not None or not visitor.consent.allows(PERSONALIZATION):
+    if not visitor.is_real or not visitor.consent.allows(PERSONALIZATION):
         return False
     current = visitor.profile
     if (

@@ -130,7 +130,7 @@ def track(
     visitor = visitor or visitor_of(request)
     personalization = visitor.consent.allows(PERSONALIZATION)
     analytics = visitor.consent.allows(ANALYTICS)
-    if visitor.as_segments is not None or not (personalization or analytics):
+    if not visitor.is_real or not (personalization or analytics):
         return False
     if visitor.context.attributes["device"].get("type") == "bot":
         return False

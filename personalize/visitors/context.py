@@ -27,6 +27,15 @@ from personalize.signals.geo import normalize_geo, resolve_geo
 from personalize.signals.identity import user_attributes
 from personalize.signals.referral import classify_referral
 from personalize.visitors.attribution import needs_refresh, read_attribution
+from personalize.visitors.simulation import (
+    Simulation,
+    simulated_device,
+    simulated_geo,
+    simulated_moment,
+    simulated_referral,
+    simulated_user,
+    simulated_zone,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +127,7 @@ def build_context(
     signals: FrontendSignals | None = None,
     consent: ConsentState | None = None,
     profile: Mapping[str, Any] | None = None,
+    simulation: Simulation | None = None,
 ) -> VisitorContext:
     """Turn a request into a :class:`VisitorContext`.
 
@@ -130,6 +140,8 @@ def build_context(
         consent: the visitor's consent (read from the request's cookie and ``Sec-GPC`` when
             not given).
         profile: the ``visitor.*`` attributes of the stored profile (unknown when not given).
+        simulation: an editor's simulated visitor, whose signals replace the request's (only
+            the page, the query and the ``memory`` parts come from the request and arguments).
 
     Returns:
         The visitor context. Hostile or missing input gives ``None`` values, never an exception.
@@ -148,6 +160,8 @@ def build_context(
     }
     if signals is not None:
         return _context_from_signals(request, signals, now, include_groups, memory)
+    if simulation is not None:
+        return _context_from_simulation(request, simulation, now, memory)
     headers = request.headers
     geo = resolve_geo(
         headers,
@@ -206,6 +220,24 @@ def _context_from_signals(
             getattr(request, "user", None), conf.user_fields, include_groups=include_groups
         ),
         "page": {"path": path, "locale": translation.get_language()},
+        **memory,
+    }
+    return VisitorContext(attributes=attributes)
+
+
+def _context_from_simulation(
+    request: HttpRequest, simulation: Simulation, now: datetime | None, memory: dict[str, Any]
+) -> VisitorContext:
+    zone = simulated_zone(simulation, settings.TIME_ZONE)
+    moment = simulated_moment(simulation, now or datetime.now(UTC), zone)
+    attributes: dict[str, Any] = {
+        "geo": simulated_geo(simulation, zone),
+        "time": local_time(moment, zone, settings.TIME_ZONE),
+        "device": simulated_device(simulation),
+        "referral": simulated_referral(simulation, own_hosts(request)),
+        "query": _query(request),
+        "user": simulated_user(simulation, personalize_settings.user_fields),
+        "page": {"path": request.path, "locale": translation.get_language()},
         **memory,
     }
     return VisitorContext(attributes=attributes)

@@ -89,15 +89,14 @@ class Visitor:
 
     #: Cached per request; :meth:`refresh` drops them when the user or consent changes.
     _CACHED = (
-        "consent",
-        "visitor_id",
-        "_stored_profile",
-        "context",
-        "matches",
-        "user_groups",
-        "_slugs",
+        "consent", "visitor_id", "_stored_profile", "context", "matches", "user_groups", "_slugs",
         "segment_ids",
-    )
+    )  # fmt: skip
+
+    @property
+    def is_real(self) -> bool:
+        """False for previews, "view as" and simulations: nothing is stored, counted or shared."""
+        return self.as_segments is None
 
     def refresh(self) -> None:
         """Forget what was computed (after login, logout, a consent change or a profile write)."""
@@ -124,7 +123,7 @@ class Visitor:
         """
         if "consent" in self.__dict__ or self.pending_consent is not None:
             return False
-        if self.as_segments is not None:
+        if not self.is_real:
             return False
         cookie, gpc = self._consent_signals()
         if resolve_consent(cookie, gpc, mode=personalize_settings.consent_mode).explicit:
@@ -140,7 +139,7 @@ class Visitor:
             return resolve_consent(None, gpc, stored=self.pending_consent)
         consent = resolve_consent(cookie, gpc, mode=conf.consent_mode)
         user = self._user()
-        if consent.explicit or user is None or self.as_segments is not None:
+        if consent.explicit or user is None or not self.is_real:
             return consent
         # A known user who made no choice in this browser: their account's choice applies.
         stored = profile_store().load(ProfileKey(user_id=user.pk))
@@ -156,7 +155,7 @@ class Visitor:
         Decided from the cookies alone (reading the stored consent would read the profile),
         and the user only when authentication already loaded them.
         """
-        if self.as_segments is not None:
+        if not self.is_real:
             return []
         conf = personalize_settings
         consent = resolve_consent(*self._consent_signals(), mode=conf.consent_mode)
@@ -249,12 +248,12 @@ class Visitor:
     def user_key(self) -> ProfileKey | None:
         """The logged-in user's profile key (whatever the consent), or None."""
         user = self._user()
-        return None if user is None or self.as_segments is not None else ProfileKey(user_id=user.pk)
+        return None if user is None or not self.is_real else ProfileKey(user_id=user.pk)
 
     @property
     def profile_key(self) -> ProfileKey | None:
         """How the visitor's profile is found: the user when logged in, else the visitor id."""
-        if self.as_segments is not None or not self.consent.allows(PERSONALIZATION):
+        if not self.is_real or not self.consent.allows(PERSONALIZATION):
             return None
         user = self._user()
         if user is not None:
@@ -335,7 +334,7 @@ class Visitor:
         """The logged-in user's group names (one query, only when a gate asks)."""
         self.used = True
         user = getattr(self._request, "user", None)
-        if self.as_segments is not None or user is None or not user.is_authenticated:
+        if not self.is_real or user is None or not user.is_authenticated:
             return frozenset()
         return frozenset(user.groups.values_list("name", flat=True))
 
@@ -343,7 +342,7 @@ class Visitor:
     def authenticated(self) -> bool:
         """Whether the visitor is logged in (previews and "view as" act as anonymous visitors)."""
         self.used = True
-        if self.as_segments is not None:
+        if not self.is_real:
             return False
         user = getattr(self._request, "user", None)
         return bool(user is not None and user.is_authenticated)
