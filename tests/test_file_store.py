@@ -448,6 +448,29 @@ def test_analytics_file_selects_the_file_store(settings: Any, path: Path) -> Non
     reset_counter_store()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_flush_command_names_the_lost_file(settings: Any, path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "ANALYTICS_FILE": str(path)}
+    reset_counter_store()
+    try:
+        counter_store().add(DAY, {IMP: 1})
+        call_command("personalize_flush_analytics", "--quiet")
+        reset_counter_store()  # the process ends and writes what it holds
+        path.unlink()  # the file does not survive a deploy
+        counter_store().add(DAY, {IMP: 2})  # the next process counts into a new file
+        with pytest.raises(CommandError) as raised:
+            call_command("personalize_flush_analytics", "--quiet")
+    finally:
+        reset_counter_store()
+    message = str(raised.value)
+    assert message.startswith("DATA LOST: the analytics store lost its data after the flush of ")
+    assert "(the analytics file was deleted, replaced or unreadable)" in message
+    assert "Keep ANALYTICS_FILE on a disk that survives restarts" in message
+    assert "Redis" not in message.split("or use Redis")[0]
+
+
 @pytest.mark.redis
 def test_redis_wins_over_the_file(settings: Any, redis_url: str, path: Path) -> None:
     from personalize.analytics.redis_store import RedisCounterStore

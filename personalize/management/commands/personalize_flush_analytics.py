@@ -20,11 +20,26 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from personalize.analytics.counters import AnalyticsUnavailable
+from personalize.analytics.file_store import FileCounterStore
 from personalize.analytics.flush import flush
+from personalize.analytics.store import counter_store
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
+
+
+def _loss_explained() -> tuple[str, str]:
+    """How the configured store loses data, and what prevents it."""
+    if isinstance(counter_store(), FileCounterStore):
+        return (
+            "the analytics file was deleted, replaced or unreadable",
+            "Keep ANALYTICS_FILE on a disk that survives restarts and deploys, or use Redis",
+        )
+    return (
+        "Redis restarted without persistence, or its keys were evicted",
+        "Run Redis with appendonly yes and maxmemory-policy noeviction",
+    )
 
 
 class Command(BaseCommand):
@@ -51,13 +66,13 @@ class Command(BaseCommand):
             f"{_plural(result.fields, 'counter', 'counters')}."
         )
         if result.lost_since is not None:
+            cause, cure = _loss_explained()
             raise CommandError(
                 f"DATA LOST: the analytics store lost its data after the flush of "
-                f"{result.lost_since.isoformat(timespec='seconds')} (Redis restarted without "
-                f"persistence, or its keys were evicted). Everything counted after that flush "
-                f"and before the loss is gone, with visitors' test assignments, exposures and "
-                f"unique-visitor counts. Run Redis with appendonly yes and maxmemory-policy "
-                f"noeviction (see docs/how-to/production.md). {summary}"
+                f"{result.lost_since.isoformat(timespec='seconds')} ({cause}). "
+                f"Everything counted after that flush and before the loss is gone, with "
+                f"visitors' test assignments, exposures and unique-visitor counts. "
+                f"{cure} (see docs/how-to/production.md). {summary}"
             )
         if options["quiet"] or options["verbosity"] == 0:
             return
