@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LTS_VENV ?= .venv-wagtail7
 LTS_STAMP := $(LTS_VENV)/.installed
 
-.PHONY: demo test test-lts test-wagtail install lint benchmark load clean
+.PHONY: demo test test-lts test-wagtail install lint benchmark load clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,17 @@ benchmark: $(STAMP)
 load: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,load]"
 	$(BIN)/python -m benchmarks.load
+
+# The package's translations (docs/how-to/translations.md): update the catalogues in
+# personalize/locale from the code and templates, then compile them. `make messages LOCALES=fr`
+# adds or updates another language. Needs GNU gettext (apt-get install gettext).
+LOCALES ?= de
+MESSAGES_OPTIONS := -d django --add-location=file --no-obsolete --no-wrap --ignore=migrations
+
+messages: $(STAMP)
+	cd personalize && $(abspath $(BIN))/django-admin makemessages \
+		$(addprefix -l ,$(LOCALES)) $(MESSAGES_OPTIONS)
+	cd personalize && $(abspath $(BIN))/django-admin compilemessages $(addprefix -l ,$(LOCALES))
 
 clean:
 	rm -rf $(VENV) $(LTS_VENV) demo.sqlite3 demo-analytics.json* var .pytest_cache .mypy_cache .ruff_cache

@@ -162,7 +162,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# The demo's visitor pages speak English, or German with `DEMO_LANGUAGE=de make demo`; each
+# admin user picks the admin's language in Account settings (docs/how-to/translations.md).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+LANGUAGE_CODE = os.environ.get("DEMO_LANGUAGE") or "en"
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"DEMO_LANGUAGE={LANGUAGE_CODE!r} is not a language of the demo: use en or de."
+    )
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

@@ -199,4 +199,5 @@ class GatedBlock(blocks.StructBlock):
     class Meta:
         icon = "lock"
         template = "personalize/blocks/gated_block.html"
-        label_format = "Gated: {requirement}"
+        # Translators: how a gated block is listed in the editor; {requirement} is who may see it.
+        label_format = _("Gated: {requirement}")

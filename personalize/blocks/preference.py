@@ -53,7 +53,8 @@ class PreferenceBlock(blocks.StructBlock):
     class Meta:
         icon = "help"
         template = "personalize/blocks/preference_block.html"
-        label_format = "Question: {question}"
+        # Translators: how a preference question is listed in the editor: "Question: Drink?".
+        label_format = _("Question: {question}")
 
     def clean(self, value: Any) -> Any:
         """Options must have distinct values."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils.translation import gettext
+
 from personalize.blocks.walk import personalized_blocks
 from personalize.models import Experiment
 
@@ -24,12 +26,16 @@ def sync_page_experiments(page: Any) -> int:
     """
     found = 0
     for block_key, variant in _variants_with_alternatives(page):
-        arms = [{"label": variant.get("label") or "Variant content", "weight": variant["weight"]}]
+        own = variant.get("label") or gettext("Variant content")
+        arms = [{"label": own, "weight": variant["weight"]}]
         arms += [
-            {"label": alt.get("label") or f"Alternative {n}", "weight": alt["weight"]}
+            {
+                "label": alt.get("label") or gettext("Alternative %(n)d") % {"n": n},
+                "weight": alt["weight"],
+            }
             for n, alt in enumerate(variant["alternatives"], start=1)
         ]
-        name = f"{page.title} · {variant.get('label') or 'variant'}"
+        name = f"{page.title} · {variant.get('label') or gettext('variant')}"
         experiment, created = Experiment.objects.get_or_create(
             key=variant["key"],
             defaults={"page": page, "block_key": block_key, "name": name[:255]},

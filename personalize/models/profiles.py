@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,4 +40,6 @@ class Profile(models.Model):
         verbose_name_plural = _("visitor profiles")
 
     def __str__(self) -> str:
-        return f"Profile of user {self.user_id}" if self.user_id else f"Visitor {self.visitor_id}"
+        if self.user_id:
+            return gettext("Profile of user %(id)s") % {"id": self.user_id}
+        return gettext("Visitor %(id)s") % {"id": self.visitor_id}

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 
 from personalize.rule_blocks import SegmentRulesBlock, sentence
+from personalize.rule_blocks.choices import quoted
 from personalize.rules import ConditionError, compile_condition, scoring, validate_condition
 
 
@@ -141,7 +145,9 @@ class ScoringRule(models.Model):
         """Compile the rules and the summary, then save."""
         self.value = self.value.strip()
         self.compile_rules()
-        self.summary = self.describe()
+        # The stored summary is in the site's language, whoever saves.
+        with translation.override(settings.LANGUAGE_CODE):
+            self.summary = self.describe()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -164,34 +170,59 @@ class ScoringRule(models.Model):
                 self.compile_rules()
                 validate_condition(self.condition)
             except (ValueError, KeyError, TypeError, ConditionError) as exc:
-                raise ValidationError({"rules": f"A rule is incomplete or invalid: {exc}"}) from exc
+                message = gettext("A rule is incomplete or invalid: %(error)s") % {"error": exc}
+                raise ValidationError({"rules": message}) from exc
 
     def compile_rules(self) -> None:
         """Recompute ``condition`` from ``rules`` (all rules must hold)."""
         parts = [child.block.condition(child.value) for child in self.rules]
         self.condition = {"$and": parts} if parts else {}
 
+    def _what(self) -> str:
+        """What earns the points: "viewing a page tagged “ski”" (in the active language)."""
+        if self.trigger == self.PAGE:
+            if self.page_id and self.page:
+                return gettext("viewing %(page)s") % {"page": quoted(str(self.page.title))}
+            return gettext("a page")
+        if self.trigger == self.PAGE_TYPE:
+            page_type = dict(page_type_choices()).get(self.page_type, "?")
+            # Translators: %(page_type)s is a page type such as "Blog page".
+            return gettext("viewing a %(page_type)s") % {"page_type": page_type}
+        if self.trigger == self.TAG:
+            return gettext("viewing a page tagged %(tag)s") % {"tag": quoted(self.value)}
+        if self.trigger == self.FORM:
+            if self.value:
+                return gettext("submitting the form %(form)s") % {"form": quoted(self.value)}
+            return gettext("submitting a form")
+        if self.trigger == self.DOWNLOAD:
+            return gettext("downloading a document")
+        if self.trigger == self.EVENT:
+            return gettext("the event %(event)s") % {"event": quoted(self.value)}
+        if self.trigger == self.ATTRIBUTE:
+            phrases = [child.block.phrase(child.value) for child in self.rules]
+            # Translators: the start of "+20 points for visitors who are logged in".
+            return sentence(phrases, "all", subject=pgettext("scoring rule", "visitors"))
+        raise KeyError(self.trigger)
+
     def describe(self) -> str:
-        """A plain-language sentence: ``"+10 points for viewing a page tagged 'ski'"``."""
-        what = {
-            self.PAGE: f"viewing “{self.page.title}”" if self.page_id and self.page else "a page",
-            self.PAGE_TYPE: f"viewing a {dict(page_type_choices()).get(self.page_type, '?')}",
-            self.TAG: f"viewing a page tagged “{self.value}”",
-            self.FORM: f"submitting the form “{self.value}”" if self.value else "submitting a form",
-            self.DOWNLOAD: "downloading a document",
-            self.EVENT: f"the event “{self.value}”",
-            self.ATTRIBUTE: "visitors "
-            + sentence(
-                [child.block.phrase(child.value) for child in self.rules], "all"
-            ).removeprefix("Visitors "),
-        }[self.trigger]
+        """A plain-language sentence: ``"+10 points for viewing a page tagged “ski”"``."""
         caps = []
         if self.cap_per_visit is not None:
-            caps.append(f"at most {self.cap_per_visit} per visit")
+            caps.append(gettext("at most %(count)s per visit") % {"count": self.cap_per_visit})
         if self.cap_per_visitor is not None:
-            caps.append(f"at most {self.cap_per_visitor} in total")
-        tail = f" ({', '.join(caps)})" if caps else ""
-        return f"{self.points:+d} points for {what}{tail}"
+            caps.append(gettext("at most %(count)s in total") % {"count": self.cap_per_visitor})
+        # Translators: e.g. "+10 points for viewing a page tagged “ski”".
+        text = ngettext(
+            "%(points)s point for %(what)s", "%(points)s points for %(what)s", abs(self.points)
+        ) % {"points": f"{self.points:+d}", "what": self._what()}
+        if caps:
+            # Translators: a scoring rule's sentence and its limits: "+5 points for viewing a
+            # Content page (at most 15 per visit)".
+            text = pgettext("scoring rule with limits", "%(text)s (%(limits)s)") % {
+                "text": text,
+                "limits": pgettext("list separator", ", ").join(caps),
+            }
+        return text
 
     def target(self) -> str:
         """The trigger's target as the scoring core compares it."""

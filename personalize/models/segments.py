@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
@@ -101,11 +104,13 @@ class Segment(index.Indexed, models.Model):
             self.compile_rules()
         except (ValueError, KeyError, TypeError) as exc:
             # A rule block that failed its own validation; its field error is already reported.
-            raise ValidationError({"rules": f"A rule is incomplete or invalid: {exc}"}) from exc
+            message = gettext("A rule is incomplete or invalid: %(error)s") % {"error": exc}
+            raise ValidationError({"rules": message}) from exc
         try:
             validate_condition(self.condition)
         except ConditionError as exc:
-            raise ValidationError({"condition": f"Invalid condition: {exc}"}) from exc
+            message = gettext("Invalid condition: %(error)s") % {"error": exc}
+            raise ValidationError({"condition": message}) from exc
 
     def rule_parts(self) -> list[tuple[str, dict[str, Any]]]:
         """``(phrase, condition)`` for each top-level rule, in order."""
@@ -115,21 +120,44 @@ class Segment(index.Indexed, models.Model):
         ]
 
     def compile_rules(self) -> None:
-        """Recompute ``condition`` and ``summary`` from ``rules`` (when there are rules)."""
-        parts = self.rule_parts()
+        """Recompute ``condition`` and ``summary`` from ``rules`` (when there are rules).
+
+        The stored summary is in the site's language (``LANGUAGE_CODE``), whoever saves;
+        :meth:`describe` says the same in the reader's language.
+        """
+        with translation.override(settings.LANGUAGE_CODE):
+            parts = self.rule_parts()
+            if parts:
+                operator = "$and" if self.match == self.MATCH_ALL else "$or"
+                self.condition = {operator: [cond for _phrase, cond in parts]}
+            self.summary = self._sentence(parts)
+
+    def _sentence(self, parts: list[tuple[str, dict[str, Any]]]) -> str:
         if parts:
-            operator = "$and" if self.match == self.MATCH_ALL else "$or"
-            self.condition = {operator: [cond for _, cond in parts]}
-            self.summary = sentence([phrase for phrase, _ in parts], self.match)
-        elif self.condition:
-            self.summary = "Visitors matching a condition set in code"
-        else:
-            self.summary = sentence([], self.match)
+            return sentence([phrase for phrase, _cond in parts], self.match)
+        if self.condition:
+            return gettext("Visitors matching a condition set in code")
+        return sentence([], self.match)
+
+    def describe(self) -> str:
+        """Who is in the segment, as a sentence in the active language (the admin's "Who").
+
+        Falls back to the stored ``summary`` when a rule cannot be read.
+        """
+        try:
+            return self._sentence(self.rule_parts())
+        except (ValueError, KeyError, TypeError):
+            return self.summary
 
     def to_record(self) -> SegmentRecord:
-        """The plain record the segment engine compiles."""
-        parts = self.rule_parts()
-        rules = tuple(parts) if parts else (("Custom condition", self.condition),)
+        """The plain record the segment engine compiles.
+
+        The rules' phrases (shown in explanations) are in the site's language
+        (``LANGUAGE_CODE``): the compiled set is shared by every request of the process.
+        """
+        with translation.override(settings.LANGUAGE_CODE):
+            parts = self.rule_parts()
+            rules = tuple(parts) if parts else ((gettext("Custom condition"), self.condition),)
         return SegmentRecord(
             id=self.pk,
             slug=self.slug,

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
@@ -29,7 +30,8 @@ class StageBlock(blocks.StructBlock):
 
     class Meta:
         icon = "resubmit"
-        label_format = "{name} from {threshold}"
+        # Translators: how a journey stage is listed in the settings: "interest from 20".
+        label_format = _("{name} from {threshold}")
 
 
 def default_stages() -> list[tuple[str, dict[str, Any]]]:
@@ -37,21 +39,39 @@ def default_stages() -> list[tuple[str, dict[str, Any]]]:
     return [("stage", {"name": s.name, "threshold": s.threshold}) for s in DEFAULT_STAGES]
 
 
-#: Default texts of the consent banner (editors change them in the admin).
+#: Default texts of the consent banner (editors change them in the admin). They are stored in
+#: English; a text still at its default is shown translated (:func:`banner_texts`).
 BANNER_DEFAULTS = {
-    "banner_title": "Your choice about personal content",
-    "banner_text": (
+    "banner_title": gettext_noop("Your choice about personal content"),
+    "banner_text": gettext_noop(
         "With your permission we remember which pages you read, so we can show you what fits "
         "your interests, and count which content works. Nothing is stored until you agree; "
         "you can change your mind at any time on our privacy page."
     ),
-    "accept_label": "Allow all",
-    "reject_label": "Only necessary",
-    "save_label": "Save my choice",
-    "personalization_label": "Personalization: remember my visits and interests",
-    "analytics_label": "Analytics: count what I see and do, to improve the content",
-    "privacy_link_text": "What we know about you",
+    "accept_label": gettext_noop("Allow all"),
+    "reject_label": gettext_noop("Only necessary"),
+    "save_label": gettext_noop("Save my choice"),
+    "personalization_label": gettext_noop("Personalization: remember my visits and interests"),
+    "analytics_label": gettext_noop("Analytics: count what I see and do, to improve the content"),
+    "privacy_link_text": gettext_noop("What we know about you"),
 }
+
+
+def banner_texts(stored: dict[str, str]) -> dict[str, str]:
+    """The consent banner's texts for the visitor, in the active language.
+
+    Args:
+        stored: the texts as saved in the settings (missing ones take their default).
+
+    Returns:
+        Every text of :data:`BANNER_DEFAULTS`; a text an editor changed stays as written, a text
+        still at its English default is translated.
+    """
+    texts = {**BANNER_DEFAULTS, **stored}
+    return {
+        key: gettext(text) if text == BANNER_DEFAULTS.get(key) else text
+        for key, text in texts.items()
+    }
 
 
 class PersonalizationSettings(BaseGenericSetting):

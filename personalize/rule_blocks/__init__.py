@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from personalize.rule_blocks.advanced import AdvancedConditionRule
-from personalize.rule_blocks.base import RuleBlock
+from personalize.rule_blocks.base import Clause, RuleBlock
 from personalize.rule_blocks.device import BrowserRule, DeviceTypeRule, OperatingSystemRule
 from personalize.rule_blocks.referral import (
     ChannelRule,
@@ -74,29 +76,58 @@ def leaf_rule_blocks() -> list[tuple[str, RuleBlock]]:
     ]
 
 
-_GROUP_MATCH = {"all": ("$and", " and "), "any": ("$or", ", or "), "none": ("$nor", ", nor ")}
+_GROUP_OPERATORS = {"all": "$and", "any": "$or", "none": "$nor"}
+
+
+def _group_phrase(phrases: list[str], match: str) -> str:
+    """ "(from Germany and on a mobile phone)": the phrase of a nested group."""
+    if match == "none":
+        if len(phrases) == 1:
+            # Translators: a group of rules of which none may hold, with one rule: "(not on a
+            # mobile phone)".
+            return pgettext("rule group: none of", "(not %(rule)s)") % {"rule": phrases[0]}
+        # Translators: the first rule of a group of which none may hold: "not on a mobile
+        # phone" in "(not on a mobile phone, nor who are logged in)".
+        text = pgettext("rule group: none of, first rule", "not %(rule)s") % {"rule": phrases[0]}
+        for phrase in phrases[1:]:
+            # Translators: each further rule of a group of which none may hold: ", nor who are
+            # logged in" in "(not on a mobile phone, nor who are logged in)".
+            template = pgettext("rule group: none of, next rule", "%(rules)s, nor %(rule)s")
+            text = template % {"rules": text, "rule": phrase}
+        return f"({text})"
+    text = phrases[0] if phrases else ""
+    for phrase in phrases[1:]:
+        if match == "any":
+            # Translators: joins the rules of a group of which any may hold: "(from Austria,
+            # or on a mobile phone)".
+            template = pgettext("rule group: any of", "%(rules)s, or %(rule)s")
+        else:
+            # Translators: joins the rules of a group that must all hold: "(from Austria and on
+            # a mobile phone)".
+            template = pgettext("rule group: all of", "%(rules)s and %(rule)s")
+        text = template % {"rules": text, "rule": phrase}
+    return f"({text})"
 
 
 class RuleGroup(RuleBlock):
     """A nested group of rules combined with all / any / none."""
 
     match = blocks.ChoiceBlock(
-        choices=[("all", "All of"), ("any", "Any of"), ("none", "None of")], default="any"
+        choices=[("all", _("All of")), ("any", _("Any of")), ("none", _("None of"))],
+        default="any",
     )
     rules = blocks.StreamBlock(leaf_rule_blocks(), min_num=1)
 
     def condition(self, value: Any) -> dict[str, Any]:
-        operator = _GROUP_MATCH[value["match"]][0]
+        operator = _GROUP_OPERATORS[value["match"]]
         return {operator: [child.block.condition(child.value) for child in value["rules"]]}
 
     def phrase(self, value: Any) -> str:
         phrases = [child.block.phrase(child.value) for child in value["rules"]]
-        if value["match"] == "none":
-            return "(not " + ", nor ".join(phrases) + ")"
-        return "(" + _GROUP_MATCH[value["match"]][1].join(phrases) + ")"
+        return _group_phrase(phrases, value["match"])
 
     class Meta:
-        label = "Group of rules"
+        label = _("Group of rules")
         icon = "list-ul"
 
 
@@ -107,17 +138,74 @@ class SegmentRulesBlock(blocks.StreamBlock):
         super().__init__([*leaf_rule_blocks(), ("rule_group", RuleGroup())], **kwargs)
 
 
-def sentence(phrases: list[str], match: str) -> str:
-    """The segment sentence: "Visitors from Germany on a mobile phone"."""
-    if not phrases:
-        return "All visitors"
+def is_clause(phrase: str) -> bool:
+    """Whether a rule phrase is a relative clause ("who are logged in").
+
+    Rule blocks say so by returning a :class:`~personalize.rule_blocks.base.Clause`; an English
+    phrase of another rule block counts when it starts with "who" or "whose".
+    """
+    return isinstance(phrase, Clause) or phrase.startswith(("who ", "whose "))
+
+
+def _join_template(match: str, *, after_clause: bool, clause: bool, first: bool) -> str:
+    """How the segment sentence adds the next rule phrase (a template, per language).
+
+    Translators get one template per situation, so that languages that set relative clauses
+    off with commas (German: "Besucher aus Österreich, die angemeldet sind") can do so.
+    """
+    # Translators: the segment sentence is built from its rules' phrases, one at a time: each
+    # template adds %(rule)s (the next phrase) to %(text)s (the sentence so far, starting with
+    # "Visitors"). A "relative clause" is a phrase such as "who are logged in"; other phrases
+    # are such as "from Austria" or "on a mobile phone".
+    if first:
+        if clause:
+            return pgettext("segment sentence: a relative clause first", "%(text)s %(rule)s")
+        return pgettext("segment sentence: a phrase first", "%(text)s %(rule)s")
     if match != "all":
-        return "Visitors " + ", or ".join(phrases)
-    text = "Visitors " + phrases[0]
-    for previous, phrase in zip(phrases, phrases[1:], strict=False):
+        if clause and after_clause:
+            return pgettext(
+                "segment sentence: or a relative clause after a relative clause",
+                "%(text)s, or %(rule)s",
+            )
+        if clause:
+            return pgettext("segment sentence: or a relative clause", "%(text)s, or %(rule)s")
+        if after_clause:
+            return pgettext(
+                "segment sentence: or a phrase after a relative clause", "%(text)s, or %(rule)s"
+            )
+        return pgettext("segment sentence: or a phrase", "%(text)s, or %(rule)s")
+    if clause and after_clause:
         # Two relative clauses in a row read as a list: "who are logged in and who are in …".
-        clause = previous.startswith(("who ", "whose ")) and phrase.startswith(("who ", "whose "))
-        text += (" and " if clause else " ") + phrase
+        return pgettext(
+            "segment sentence: a relative clause after a relative clause", "%(text)s and %(rule)s"
+        )
+    if clause:
+        return pgettext("segment sentence: a relative clause after a phrase", "%(text)s %(rule)s")
+    if after_clause:
+        return pgettext("segment sentence: a phrase after a relative clause", "%(text)s %(rule)s")
+    return pgettext("segment sentence: a phrase after a phrase", "%(text)s %(rule)s")
+
+
+def sentence(phrases: list[str], match: str, subject: str | None = None) -> str:
+    """The segment sentence: "Visitors from Germany on a mobile phone", in the active language.
+
+    Args:
+        phrases: the rule phrases, in order.
+        match: ``"all"`` (every rule must hold) or ``"any"``.
+        subject: what the sentence starts with; "Visitors" when not given.
+    """
+    if not phrases:
+        return gettext("All visitors")
+    # Translators: the start of a segment sentence such as "Visitors from Austria".
+    text = subject if subject is not None else pgettext("segment sentence", "Visitors")
+    previous_clause = False
+    for number, phrase in enumerate(phrases):
+        clause = is_clause(phrase)
+        template = _join_template(
+            match, after_clause=previous_clause, clause=clause, first=number == 0
+        )
+        text = template % {"text": text, "rule": phrase}
+        previous_clause = clause
     return text
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from personalize.rule_blocks.base import RuleBlock, invalid
@@ -15,11 +17,11 @@ class AdvancedConditionRule(RuleBlock):
     """A condition written as JSON (MongoDB-style), validated on save."""
 
     description = blocks.CharBlock(
-        required=False, help_text="How the segment sentence describes this rule"
+        required=False, help_text=_("How the segment sentence describes this rule")
     )
     condition_json = blocks.TextBlock(
-        label="Condition (JSON)",
-        help_text='e.g. {"device.type": "mobile", "time.hour": {"$gte": 18}}',
+        label=_("Condition (JSON)"),
+        help_text=_('e.g. {"device.type": "mobile", "time.hour": {"$gte": 18}}'),
     )
 
     def condition(self, value: Any) -> dict[str, Any]:
@@ -27,20 +29,23 @@ class AdvancedConditionRule(RuleBlock):
         return parsed
 
     def phrase(self, value: Any) -> str:
-        return value["description"] or "matching a custom condition"
+        # Translators: a rule phrase after "Visitors".
+        return value["description"] or gettext("matching a custom condition")
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         try:
             parsed = json.loads(value["condition_json"])
         except ValueError as exc:
-            raise invalid("condition_json", f"Not valid JSON: {exc}") from exc
+            message = gettext("Not valid JSON: %(error)s") % {"error": exc}
+            raise invalid("condition_json", message) from exc
         try:
             validate_condition(parsed)
         except ConditionError as exc:
-            raise invalid("condition_json", f"Invalid condition: {exc}") from exc
+            message = gettext("Invalid condition: %(error)s") % {"error": exc}
+            raise invalid("condition_json", message) from exc
         return value
 
     class Meta:
-        label = "Advanced condition (JSON)"
+        label = _("Advanced condition (JSON)")
         icon = "code"

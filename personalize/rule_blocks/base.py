@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
@@ -15,6 +17,24 @@ from personalize.rule_blocks.choices import join_or, label
 def split_values(text: str | None) -> list[str]:
     """``"DE-BY, AT-9,"`` → ``["DE-BY", "AT-9"]``: the editor's comma-separated values."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def fill(template: Any, values: str) -> str:
+    """Put ``values`` into a phrase template: ``%(values)s`` (translatable) or ``{values}``."""
+    text = str(template)
+    if "{values}" in text:
+        return text.format(values=values)
+    return text % {"values": values}
+
+
+class Clause(str):
+    """A phrase that is a relative clause ("who are logged in", in German "die angemeldet sind").
+
+    The segment sentence joins two clauses in a row with "and" and, in languages that need it,
+    sets clauses off with commas (:func:`personalize.rule_blocks.sentence`).
+    """
+
+    __slots__ = ()
 
 
 def invalid(field: str, message: str) -> StructBlockValidationError:
@@ -44,8 +64,8 @@ class ChoiceInRule(RuleBlock):
     path = ""
     #: The choices offered to editors.
     choice_list: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] = []
-    #: The phrase with ``{values}`` in it.
-    phrase_template = "{values}"
+    #: The phrase with ``%(values)s`` (or ``{values}``) in it; translatable.
+    phrase_template: Any = "%(values)s"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -58,7 +78,7 @@ class ChoiceInRule(RuleBlock):
             **kwargs,
         )
 
-    field_label = "Values"
+    field_label: Any = _("Values")
 
     def _choices(self) -> list[tuple[str, str]]:
         return self.choice_list() if callable(self.choice_list) else self.choice_list
@@ -68,14 +88,12 @@ class ChoiceInRule(RuleBlock):
 
     def phrase(self, value: Any) -> str:
         items = self._choices()
-        return self.phrase_template.format(
-            values=join_or([label(items, v) for v in value["values"]])
-        )
+        return fill(self.phrase_template, join_or([label(items, v) for v in value["values"]]))
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not value["values"]:
-            raise invalid("values", "Choose at least one value.")
+            raise invalid("values", gettext("Choose at least one value."))
         return value
 
 
@@ -84,8 +102,8 @@ class TextListRule(RuleBlock):
 
     path = ""
     operator = "$in"
-    phrase_template = "{values}"
-    help = ""
+    phrase_template: Any = "%(values)s"
+    help: Any = ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__([("values", blocks.CharBlock(help_text=self.help))], **kwargs)
@@ -98,15 +116,13 @@ class TextListRule(RuleBlock):
         return {self.path: {self.operator: self.clean_values(split_values(value["values"]))}}
 
     def phrase(self, value: Any) -> str:
-        return self.phrase_template.format(
-            values=join_or(self.clean_values(split_values(value["values"])))
-        )
+        return fill(self.phrase_template, join_or(self.clean_values(split_values(value["values"]))))
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         try:
             if not self.clean_values(split_values(value["values"])):
-                raise ValueError("Enter at least one value.")
+                raise ValueError(gettext("Enter at least one value."))
         except ValueError as exc:
             raise invalid("values", str(exc)) from exc
         return value

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
 from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule
 from personalize.rule_blocks.choices import join_or
 
 _DEVICE_PHRASES = {
-    "mobile": "a mobile phone",
-    "tablet": "a tablet",
-    "desktop": "a desktop computer",
-    "bot": "a bot",
-    "other": "an unknown device",
+    "mobile": pgettext_lazy("visitors on …", "a mobile phone"),
+    "tablet": pgettext_lazy("visitors on …", "a tablet"),
+    "desktop": pgettext_lazy("visitors on …", "a desktop computer"),
+    "bot": pgettext_lazy("visitors on …", "a bot"),
+    "other": pgettext_lazy("visitors on …", "an unknown device"),
 }
 
 
@@ -22,13 +25,15 @@ class DeviceTypeRule(ChoiceInRule):
 
     path = "device.type"
     choice_list = choices.DEVICE_TYPES
-    field_label = "Device types"
+    field_label = _("Device types")
 
     def phrase(self, value: Any) -> str:
-        return "on " + join_or([_DEVICE_PHRASES.get(v, v) for v in value["values"]])
+        devices = join_or([str(_DEVICE_PHRASES.get(v, v)) for v in value["values"]])
+        # Translators: a rule phrase after "Visitors", e.g. "on a mobile phone or a tablet".
+        return gettext("on %(devices)s") % {"devices": devices}
 
     class Meta:
-        label = "Device type is"
+        label = _("Device type is")
         icon = "mobile-alt"
 
 
@@ -37,11 +42,12 @@ class OperatingSystemRule(ChoiceInRule):
 
     path = "device.os"
     choice_list = choices.OPERATING_SYSTEMS
-    field_label = "Operating systems"
-    phrase_template = "using {values}"
+    field_label = _("Operating systems")
+    # Translators: a rule phrase after "Visitors", e.g. "using iOS or Android".
+    phrase_template = _("using %(values)s")
 
     class Meta:
-        label = "Operating system is"
+        label = _("Operating system is")
         icon = "desktop"
 
 
@@ -50,9 +56,10 @@ class BrowserRule(ChoiceInRule):
 
     path = "device.browser"
     choice_list = choices.BROWSERS
-    field_label = "Browsers"
-    phrase_template = "browsing with {values}"
+    field_label = _("Browsers")
+    # Translators: a rule phrase after "Visitors", e.g. "browsing with Chrome or Safari".
+    phrase_template = _("browsing with %(values)s")
 
     class Meta:
-        label = "Browser is"
+        label = _("Browser is")
         icon = "desktop"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid, split_values
-from personalize.rule_blocks.choices import join_or, label
+from personalize.rule_blocks.choices import join_or, quoted
 
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -19,14 +21,15 @@ class ChannelRule(ChoiceInRule):
 
     path = "referral.channel"
     choice_list = choices.CHANNELS
-    field_label = "Channels"
+    field_label = _("Channels")
 
     def phrase(self, value: Any) -> str:
-        names = [label(choices.CHANNELS, v).lower() for v in value["values"]]
-        return "arriving from " + join_or(names)
+        names = [str(choices.CHANNEL_WORDS.get(v, v)) for v in value["values"]]
+        # Translators: a rule phrase after "Visitors", e.g. "arriving from organic search".
+        return gettext("arriving from %(channels)s") % {"channels": join_or(names)}
 
     class Meta:
-        label = "Arrived through channel"
+        label = _("Arrived through channel")
         icon = "link"
 
 
@@ -44,9 +47,9 @@ class UtmRule(RuleBlock):
         default="campaign",
     )
     operator = blocks.ChoiceBlock(
-        choices=[("is", "is one of"), ("contains", "contains one of")], default="is"
+        choices=[("is", _("is one of")), ("contains", _("contains one of"))], default="is"
     )
-    values = blocks.CharBlock(help_text="Comma separated; compared without regard to case")
+    values = blocks.CharBlock(help_text=_("Comma separated; compared without regard to case"))
 
     def condition(self, value: Any) -> dict[str, Any]:
         path = f"referral.{value['parameter']}"
@@ -56,55 +59,71 @@ class UtmRule(RuleBlock):
         return {path: {"$ini": items}}
 
     def phrase(self, value: Any) -> str:
-        verb = "containing" if value["operator"] == "contains" else ""
-        items = join_or([f"“{item}”" for item in split_values(value["values"])])
-        return " ".join(filter(None, ["with UTM", value["parameter"], verb, items]))
+        items = join_or([quoted(item) for item in split_values(value["values"])])
+        values = {"parameter": value["parameter"], "values": items}
+        if value["operator"] == "contains":
+            # Translators: a rule phrase after "Visitors", e.g. "with UTM campaign containing
+            # “spring”"; %(parameter)s is source, medium, campaign, term or content.
+            text = gettext("with UTM %(parameter)s containing %(values)s") % values
+        else:
+            # Translators: a rule phrase after "Visitors", e.g. "with UTM campaign “spring”".
+            text = gettext("with UTM %(parameter)s %(values)s") % values
+        return text.strip()
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not split_values(value["values"]):
-            raise invalid("values", "Enter at least one value.")
+            raise invalid("values", gettext("Enter at least one value."))
         return value
 
     class Meta:
-        label = "UTM parameter"
+        label = _("UTM parameter")
         icon = "tag"
 
 
 class ReferrerHostRule(RuleBlock):
     """The referring site's host contains the given text."""
 
-    text = blocks.CharBlock(label="Host contains", help_text="e.g. news.ycombinator.com or partner")
+    text = blocks.CharBlock(
+        label=_("Host contains"), help_text=_("e.g. news.ycombinator.com or partner")
+    )
 
     def condition(self, value: Any) -> dict[str, Any]:
         return {"referral.host": {"$regexi": re.escape(value["text"].strip())}}
 
     def phrase(self, value: Any) -> str:
-        return f"referred by a site matching “{value['text'].strip()}”"
+        # Translators: a rule phrase after "Visitors", e.g. "referred by a site matching “news”".
+        return gettext("referred by a site matching %(text)s") % {
+            "text": quoted(value["text"].strip())
+        }
 
     class Meta:
-        label = "Referrer host contains"
+        label = _("Referrer host contains")
         icon = "link-external"
 
 
 class QueryParameterRule(RuleBlock):
     """A query parameter of the current request equals a value."""
 
-    name = blocks.CharBlock(label="Parameter", help_text="e.g. ref")
-    value = blocks.CharBlock(label="Equals", help_text="e.g. partner")
+    name = blocks.CharBlock(label=_("Parameter"), help_text=_("e.g. ref"))
+    value = blocks.CharBlock(label=_("Equals"), help_text=_("e.g. partner"))
 
     def condition(self, value: Any) -> dict[str, Any]:
         return {f"query.{value['name']}": value["value"]}
 
     def phrase(self, value: Any) -> str:
-        return f"with ?{value['name']}={value['value']} in the address"
+        # Translators: a rule phrase after "Visitors", e.g. "with ?ref=partner in the address".
+        return gettext("with ?%(name)s=%(value)s in the address") % {
+            "name": value["name"],
+            "value": value["value"],
+        }
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not _QUERY_NAME.match(value["name"]):
-            raise invalid("name", "Use letters, digits, '-' and '_' only (at most 64).")
+            raise invalid("name", gettext("Use letters, digits, '-' and '_' only (at most 64)."))
         return value
 
     class Meta:
-        label = "Query parameter equals"
+        label = _("Query parameter equals")
         icon = "search"

@@ -5,27 +5,34 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid
-from personalize.rule_blocks.choices import join_or
+from personalize.rule_blocks.base import ChoiceInRule, Clause, RuleBlock, invalid
+from personalize.rule_blocks.choices import join_or, quoted
 
 
 class LoggedInRule(RuleBlock):
     """The visitor is (or is not) logged in."""
 
     state = blocks.ChoiceBlock(
-        choices=[("in", "Logged in"), ("out", "Logged out")], default="in", label="Visitor is"
+        choices=[("in", _("Logged in")), ("out", _("Logged out"))],
+        default="in",
+        label=_("Visitor is"),
     )
 
     def condition(self, value: Any) -> dict[str, Any]:
         return {"user.authenticated": value["state"] == "in"}
 
     def phrase(self, value: Any) -> str:
-        return "who are logged in" if value["state"] == "in" else "who are not logged in"
+        # Translators: rule phrases after "Visitors": relative clauses.
+        if value["state"] == "in":
+            return Clause(gettext("who are logged in"))
+        return Clause(gettext("who are not logged in"))
 
     class Meta:
-        label = "Logged in / logged out"
+        label = _("Logged in / logged out")
         icon = "user"
 
 
@@ -41,15 +48,22 @@ class GroupRule(ChoiceInRule):
 
     path = "user.groups"
     choice_list = staticmethod(group_choices)
-    field_label = "Groups"
-    phrase_template = "in the group {values}"
+    field_label = _("Groups")
+    phrase_template = _("in the group %(values)s")
 
     def phrase(self, value: Any) -> str:
         names = join_or(list(value["values"]))
-        return f"who are in the group{'s' if len(value['values']) > 1 else ''} {names}"
+        # Translators: a rule phrase after "Visitors" (a relative clause), e.g. "who are in the
+        # groups Customers or Beta".
+        text = ngettext(
+            "who are in the group %(names)s",
+            "who are in the groups %(names)s",
+            len(value["values"]),
+        )
+        return Clause(text % {"names": names})
 
     class Meta:
-        label = "Member of group"
+        label = _("Member of group")
         icon = "group"
 
 
@@ -61,13 +75,29 @@ def profile_field_choices() -> list[tuple[str, str]]:
 
 
 _PROFILE_OPERATORS = {
-    "eq": ("$eq", "is"),
-    "ne": ("$ne", "is not"),
-    "contains": ("$regexi", "contains"),
-    "gt": ("$gt", "is greater than"),
-    "lt": ("$lt", "is less than"),
-    "exists": ("$exists", "is set"),
+    "eq": ("$eq", _("is")),
+    "ne": ("$ne", _("is not")),
+    "contains": ("$regexi", _("contains")),
+    "gt": ("$gt", _("is greater than")),
+    "lt": ("$lt", _("is less than")),
+    "exists": ("$exists", _("is set")),
 }
+
+
+def _profile_phrase(operator: str, field: str, value: str) -> str:
+    """ "whose company is “ACME”": one whole sentence per operator, for translators."""
+    values = {"field": field, "value": quoted(value)}
+    # Translators: rule phrases after "Visitors" (relative clauses); %(field)s is the name of
+    # a profile field such as "company", %(value)s the quoted value.
+    phrases = {
+        "eq": gettext("whose %(field)s is %(value)s"),
+        "ne": gettext("whose %(field)s is not %(value)s"),
+        "contains": gettext("whose %(field)s contains %(value)s"),
+        "gt": gettext("whose %(field)s is greater than %(value)s"),
+        "lt": gettext("whose %(field)s is less than %(value)s"),
+        "exists": gettext("whose %(field)s is set"),
+    }
+    return phrases[operator] % values
 
 
 def _coerce(text: str) -> Any:
@@ -86,11 +116,11 @@ def _coerce(text: str) -> Any:
 class ProfileFieldRule(RuleBlock):
     """A field of the logged-in user's profile (from PERSONALIZE["USER_FIELDS"]) compares."""
 
-    field = blocks.ChoiceBlock(choices=profile_field_choices, label="Profile field")
+    field = blocks.ChoiceBlock(choices=profile_field_choices, label=_("Profile field"))
     operator = blocks.ChoiceBlock(
-        choices=[(key, text) for key, (_, text) in _PROFILE_OPERATORS.items()], default="eq"
+        choices=[(key, text) for key, (_operator, text) in _PROFILE_OPERATORS.items()], default="eq"
     )
-    value = blocks.CharBlock(required=False, help_text="Not needed for “is set”")
+    value = blocks.CharBlock(required=False, help_text=_("Not needed for “is set”"))
 
     def condition(self, value: Any) -> dict[str, Any]:
         operator = _PROFILE_OPERATORS[value["operator"]][0]
@@ -102,17 +132,14 @@ class ProfileFieldRule(RuleBlock):
         return {path: {operator: _coerce(value["value"])}}
 
     def phrase(self, value: Any) -> str:
-        verb = _PROFILE_OPERATORS[value["operator"]][1]
-        if value["operator"] == "exists":
-            return f"whose {value['field']} {verb}"
-        return f"whose {value['field']} {verb} “{value['value']}”"
+        return Clause(_profile_phrase(value["operator"], value["field"], value["value"] or ""))
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if value["operator"] != "exists" and not value["value"]:
-            raise invalid("value", "Enter a value to compare with.")
+            raise invalid("value", gettext("Enter a value to compare with."))
         return value
 
     class Meta:
-        label = "Profile field compares"
+        label = _("Profile field compares")
         icon = "user"

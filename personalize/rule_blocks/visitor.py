@@ -11,22 +11,32 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from personalize.rule_blocks.base import RuleBlock, invalid, split_values
-from personalize.rule_blocks.choices import join_or, label
+from personalize.rule_blocks.base import Clause, RuleBlock, invalid, split_values
+from personalize.rule_blocks.choices import join_or, quoted
 from personalize.rules.scoring import DEFAULT_STAGES, Stage
 
 #: The longest interest tag or preference key a profile keeps (longer ones are cut on load).
 MAX_KEY_LENGTH = 100
 
-_COMPARISONS = {"gte": ("$gte", "at least"), "lte": ("$lte", "at most"), "eq": ("$eq", "exactly")}
-_COMPARISON_CHOICES = [(key, text) for key, (_, text) in _COMPARISONS.items()]
+_COMPARISONS = {
+    "gte": ("$gte", _("at least")),
+    "lte": ("$lte", _("at most")),
+    "eq": ("$eq", _("exactly")),
+}
+_COMPARISON_CHOICES = [(key, text) for key, (_operator, text) in _COMPARISONS.items()]
 
-_SCORE_COMPARISONS = {"gte": ("$gte", "at least"), "lt": ("$lt", "below")}
-_SCORE_PHRASES = {"gte": "of at least", "lt": "below"}
+_SCORE_COMPARISONS = {"gte": ("$gte", _("at least")), "lt": ("$lt", _("below"))}
 
-_PURPOSES = [("personalization", "Personalization"), ("analytics", "Analytics")]
+_PURPOSES = [("personalization", _("Personalization")), ("analytics", _("Analytics"))]
+#: The purposes inside a sentence ("who consented to personalization").
+_PURPOSE_WORDS = {
+    "personalization": pgettext_lazy("consented to …", "personalization"),
+    "analytics": pgettext_lazy("consented to …", "analytics"),
+}
 
 
 #: Where the journey stages come from. The rule builder sits below the models that store the
@@ -61,8 +71,9 @@ def _number(value: Any) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def _plural(count: int | float, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _plural_count(number: int | float) -> int:
+    """The count that chooses a plural form: 1.5 points are plural, like 2."""
+    return int(number) if float(number).is_integer() else 2
 
 
 def clean_key(text: str | None, what: str) -> str:
@@ -80,12 +91,25 @@ def clean_key(text: str | None, what: str) -> str:
             a path, so ``visitor.interests.a.b`` would read a nested ``b``).
     """
     key = (text or "").strip()
+    messages = {
+        "tag": (
+            gettext("Enter a tag."),
+            gettext("A tag cannot contain “.” (it separates the parts of a path)."),
+            gettext("A tag has at most %(count)d characters."),
+        ),
+        "key": (
+            gettext("Enter a key."),
+            gettext("A key cannot contain “.” (it separates the parts of a path)."),
+            gettext("A key has at most %(count)d characters."),
+        ),
+    }
+    empty, dotted, too_long = messages["tag" if what == "tag" else "key"]
     if not key:
-        raise ValueError(f"Enter a {what}.")
+        raise ValueError(empty)
     if "." in key:
-        raise ValueError(f"A {what} cannot contain “.” (it separates the parts of a path).")
+        raise ValueError(dotted)
     if len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"A {what} has at most {MAX_KEY_LENGTH} characters.")
+        raise ValueError(too_long % {"count": MAX_KEY_LENGTH})
     return key
 
 
@@ -93,7 +117,7 @@ class VisitorRule(RuleBlock):
     """Base class of the rules on the visitor's profile (grouped as "Visitor" for editors)."""
 
     class Meta:
-        group = "Visitor"
+        group = pgettext_lazy("rule group heading", "Visitor")
         icon = "user"
 
 
@@ -101,18 +125,36 @@ class VisitsRule(VisitorRule):
     """The visitor has visited at least / at most / exactly N times."""
 
     comparison = blocks.ChoiceBlock(choices=_COMPARISON_CHOICES, default="gte")
-    number = blocks.IntegerBlock(min_value=1, label="Visits")
+    number = blocks.IntegerBlock(min_value=1, label=_("Visits"))
 
     def condition(self, value: Any) -> dict[str, Any]:
         operator = _COMPARISONS[value["comparison"]][0]
         return {"visitor.visits": {operator: int(value["number"])}}
 
     def phrase(self, value: Any) -> str:
-        text = _COMPARISONS[value["comparison"]][1]
-        return f"who have visited {text} {_plural(int(value['number']), 'time')}"
+        count = int(value["number"])
+        # Translators: rule phrases after "Visitors" (relative clauses).
+        phrases = {
+            "gte": ngettext(
+                "who have visited at least %(count)s time",
+                "who have visited at least %(count)s times",
+                count,
+            ),
+            "lte": ngettext(
+                "who have visited at most %(count)s time",
+                "who have visited at most %(count)s times",
+                count,
+            ),
+            "eq": ngettext(
+                "who have visited exactly %(count)s time",
+                "who have visited exactly %(count)s times",
+                count,
+            ),
+        }
+        return Clause(phrases[value["comparison"]] % {"count": count})
 
     class Meta:
-        label = "Number of visits"
+        label = _("Number of visits")
         icon = "history"
 
 
@@ -120,9 +162,9 @@ class ReturningRule(VisitorRule):
     """The visitor is new (or has no profile) or returning (more than one visit)."""
 
     state = blocks.ChoiceBlock(
-        choices=[("new", "New"), ("returning", "Returning")],
+        choices=[("new", _("New")), ("returning", _("Returning"))],
         default="returning",
-        label="Visitor is",
+        label=_("Visitor is"),
     )
 
     def condition(self, value: Any) -> dict[str, Any]:
@@ -132,12 +174,14 @@ class ReturningRule(VisitorRule):
         return {"visitor.returning": {"$in": [False, None]}}
 
     def phrase(self, value: Any) -> str:
-        return (
-            "who have visited before" if value["state"] == "returning" else "on their first visit"
-        )
+        if value["state"] == "returning":
+            # Translators: a rule phrase after "Visitors" (a relative clause).
+            return Clause(gettext("who have visited before"))
+        # Translators: a rule phrase after "Visitors".
+        return gettext("on their first visit")
 
     class Meta:
-        label = "New or returning visitor"
+        label = _("New or returning visitor")
         icon = "user"
 
 
@@ -154,12 +198,30 @@ class DaysSinceFirstVisitRule(VisitorRule):
     def phrase(self, value: Any) -> str:
         days = int(value["days"])
         if days == 0 and value["comparison"] in ("lte", "eq"):
-            return "whose first visit was today"
-        text = _COMPARISONS[value["comparison"]][1]
-        return f"whose first visit was {text} {_plural(days, 'day')} ago"
+            # Translators: a rule phrase after "Visitors" (a relative clause).
+            return Clause(gettext("whose first visit was today"))
+        # Translators: rule phrases after "Visitors" (relative clauses).
+        phrases = {
+            "gte": ngettext(
+                "whose first visit was at least %(count)s day ago",
+                "whose first visit was at least %(count)s days ago",
+                days,
+            ),
+            "lte": ngettext(
+                "whose first visit was at most %(count)s day ago",
+                "whose first visit was at most %(count)s days ago",
+                days,
+            ),
+            "eq": ngettext(
+                "whose first visit was exactly %(count)s day ago",
+                "whose first visit was exactly %(count)s days ago",
+                days,
+            ),
+        }
+        return Clause(phrases[value["comparison"]] % {"count": days})
 
     class Meta:
-        label = "Days since first visit"
+        label = _("Days since first visit")
         icon = "calendar"
 
 
@@ -167,10 +229,11 @@ class ScoreRule(VisitorRule):
     """The visitor's (decayed) engagement score is at least / below a number."""
 
     comparison = blocks.ChoiceBlock(
-        choices=[(key, text) for key, (_, text) in _SCORE_COMPARISONS.items()], default="gte"
+        choices=[(key, text) for key, (_operator, text) in _SCORE_COMPARISONS.items()],
+        default="gte",
     )
     score = blocks.FloatBlock(
-        min_value=0, help_text="Scores decay over time and are never negative"
+        min_value=0, help_text=_("Scores decay over time and are never negative")
     )
 
     def condition(self, value: Any) -> dict[str, Any]:
@@ -178,17 +241,22 @@ class ScoreRule(VisitorRule):
         return {"visitor.score": {operator: _number(value["score"])}}
 
     def phrase(self, value: Any) -> str:
-        text = _SCORE_PHRASES[value["comparison"]]
-        return f"with an engagement score {text} {_number(value['score'])}"
+        score = _number(value["score"])
+        if value["comparison"] == "lt":
+            # Translators: a rule phrase after "Visitors", e.g. "with an engagement score below 20".
+            return gettext("with an engagement score below %(score)s") % {"score": score}
+        # Translators: a rule phrase after "Visitors", e.g. "with an engagement score of at least
+        # 80".
+        return gettext("with an engagement score of at least %(score)s") % {"score": score}
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if value["comparison"] == "lt" and value["score"] <= 0:
-            raise invalid("score", "No score is below 0: enter a number above 0.")
+            raise invalid("score", gettext("No score is below 0: enter a number above 0."))
         return value
 
     class Meta:
-        label = "Engagement score"
+        label = _("Engagement score")
         icon = "sliders"
 
 
@@ -199,20 +267,22 @@ class JourneyStageRule(VisitorRule):
     """The visitor's current (or highest reached) journey stage is one of / at least a stage."""
 
     attribute = blocks.ChoiceBlock(
-        choices=[("stage", "Current stage"), ("peak_stage", "Highest stage reached")],
+        choices=[("stage", _("Current stage")), ("peak_stage", _("Highest stage reached"))],
         default="stage",
-        label="Compare",
+        label=_("Compare"),
     )
     operator = blocks.ChoiceBlock(
-        choices=[("in", "is one of"), ("at_least", "is at least")], default="in"
+        choices=[("in", _("is one of")), ("at_least", _("is at least"))], default="in"
     )
     stages = blocks.MultipleChoiceBlock(
-        choices=stage_choices, required=False, help_text="For “is one of”"
+        choices=stage_choices,
+        required=False,
+        help_text=_("For “is one of”"),
     )
     stage = blocks.ChoiceBlock(
         choices=stage_choices,
         required=False,
-        help_text="For “is at least”: this stage or any later one",
+        help_text=_("For “is at least”: this stage or any later one"),
     )
 
     def _names(self, value: Any) -> list[str]:
@@ -228,32 +298,43 @@ class JourneyStageRule(VisitorRule):
         return {_STAGE_ATTRIBUTES[value["attribute"]]: {"$in": self._names(value)}}
 
     def phrase(self, value: Any) -> str:
-        subject = "journey stage" if value["attribute"] == "stage" else "highest journey stage"
+        current = value["attribute"] == "stage"
+        # Translators: rule phrases after "Visitors" (relative clauses); %(stage)s and
+        # %(stages)s are the names of journey stages, e.g. "whose journey stage is intent or
+        # later".
         if value["operator"] == "at_least":
-            return f"whose {subject} is {value['stage']} or later"
-        return f"whose {subject} is {join_or(list(value['stages']))}"
+            if current:
+                text = gettext("whose journey stage is %(stage)s or later")
+            else:
+                text = gettext("whose highest journey stage is %(stage)s or later")
+            return Clause(text % {"stage": value["stage"]})
+        if current:
+            text = gettext("whose journey stage is %(stages)s")
+        else:
+            text = gettext("whose highest journey stage is %(stages)s")
+        return Clause(text % {"stages": join_or(list(value["stages"]))})
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if value["operator"] == "at_least" and not value["stage"]:
-            raise invalid("stage", "Choose the stage to compare with.")
+            raise invalid("stage", gettext("Choose the stage to compare with."))
         if value["operator"] == "in" and not value["stages"]:
-            raise invalid("stages", "Choose at least one stage.")
+            raise invalid("stages", gettext("Choose at least one stage."))
         return value
 
     class Meta:
-        label = "Journey stage"
+        label = _("Journey stage")
         icon = "order"
 
 
 class InterestRule(VisitorRule):
     """The visitor's interest points for a tag are at least N."""
 
-    tag = blocks.CharBlock(help_text="A page tag, e.g. skiing (compared in lower case)")
+    tag = blocks.CharBlock(help_text=_("A page tag, e.g. skiing (compared in lower case)"))
     points = blocks.FloatBlock(
         default=1,
-        label="At least (points)",
-        help_text="Each view of a page with the tag adds a point; points decay over time",
+        label=_("At least (points)"),
+        help_text=_("Each view of a page with the tag adds a point; points decay over time"),
     )
 
     def _tag(self, value: Any) -> str:
@@ -264,8 +345,18 @@ class InterestRule(VisitorRule):
 
     def phrase(self, value: Any) -> str:
         points = _number(value["points"])
-        text = f"interested in “{self._tag(value)}”"
-        return text if points == 1 else f"{text} (at least {_plural(points, 'point')})"
+        tag = quoted(self._tag(value))
+        if points == 1:
+            # Translators: a rule phrase after "Visitors", e.g. "interested in “skiing”".
+            return gettext("interested in %(tag)s") % {"tag": tag}
+        # Translators: a rule phrase after "Visitors", e.g. "interested in “skiing” (at least 5
+        # points)".
+        text = ngettext(
+            "interested in %(tag)s (at least %(count)s point)",
+            "interested in %(tag)s (at least %(count)s points)",
+            _plural_count(points),
+        )
+        return text % {"tag": tag, "count": points}
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
@@ -274,25 +365,27 @@ class InterestRule(VisitorRule):
         except ValueError as exc:
             raise invalid("tag", str(exc)) from exc
         if value["points"] <= 0:
-            raise invalid("points", "Enter a number of points above 0.")
+            raise invalid("points", gettext("Enter a number of points above 0."))
         return value
 
     class Meta:
-        label = "Interested in topic"
+        label = _("Interested in topic")
         icon = "tag"
 
 
-_PREFERENCE_OPERATORS = [("eq", "is"), ("in", "is one of"), ("exists", "is set")]
+_PREFERENCE_OPERATORS = [("eq", _("is")), ("in", _("is one of")), ("exists", _("is set"))]
 
 
 class PreferenceRule(VisitorRule):
     """A preference the visitor stated is a value, one of several, or set at all."""
 
-    key = blocks.CharBlock(label="Preference", help_text="The preference's key, e.g. language")
+    key = blocks.CharBlock(
+        label=_("Preference"), help_text=_("The preference's key, e.g. language")
+    )
     operator = blocks.ChoiceBlock(choices=_PREFERENCE_OPERATORS, default="eq")
     value = blocks.CharBlock(
         required=False,
-        help_text="Comma separated for “is one of”; not needed for “is set”; case matters",
+        help_text=_("Comma separated for “is one of”; not needed for “is set”; case matters"),
     )
 
     def _key(self, value: Any) -> str:
@@ -312,11 +405,15 @@ class PreferenceRule(VisitorRule):
         return {path: {"$eq": self._values(value)[0]}}
 
     def phrase(self, value: Any) -> str:
-        key = self._key(value)
+        key = quoted(self._key(value))
         if value["operator"] == "exists":
-            return f"who have set the preference “{key}”"
-        items = join_or([f"“{item}”" for item in self._values(value)])
-        return f"whose preference “{key}” is {items}"
+            # Translators: a rule phrase after "Visitors" (a relative clause).
+            return Clause(gettext("who have set the preference %(key)s") % {"key": key})
+        items = join_or([quoted(item) for item in self._values(value)])
+        # Translators: a rule phrase after "Visitors" (a relative clause), e.g. "whose
+        # preference “drink” is “tea” or “coffee”".
+        text = gettext("whose preference %(key)s is %(values)s")
+        return Clause(text % {"key": key, "values": items})
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
@@ -326,11 +423,11 @@ class PreferenceRule(VisitorRule):
             raise invalid("key", str(exc)) from exc
         items = self._values(value)
         if value["operator"] != "exists" and not (items and all(items)):
-            raise invalid("value", "Enter a value to compare with.")
+            raise invalid("value", gettext("Enter a value to compare with."))
         return value
 
     class Meta:
-        label = "Stated preference"
+        label = _("Stated preference")
         icon = "form"
 
 
@@ -344,10 +441,13 @@ class ConsentRule(VisitorRule):
         return {"consent": {"$all": [value["purpose"]]}}
 
     def phrase(self, value: Any) -> str:
-        return f"who consented to {label(_PURPOSES, value['purpose']).lower()}"
+        purpose = _PURPOSE_WORDS.get(value["purpose"], value["purpose"])
+        # Translators: a rule phrase after "Visitors" (a relative clause), e.g. "who consented
+        # to personalization".
+        return Clause(gettext("who consented to %(purpose)s") % {"purpose": purpose})
 
     class Meta:
-        label = "Consent given for"
+        label = _("Consent given for")
         icon = "lock-open"
 
 
@@ -355,7 +455,7 @@ class GpcRule(VisitorRule):
     """The visitor's browser sends (or does not send) Global Privacy Control."""
 
     sent = blocks.ChoiceBlock(
-        choices=[("yes", "Yes"), ("no", "No")], default="yes", label="Signal sent"
+        choices=[("yes", _("Yes")), ("no", _("No"))], default="yes", label=_("Signal sent")
     )
 
     def condition(self, value: Any) -> dict[str, Any]:
@@ -364,10 +464,11 @@ class GpcRule(VisitorRule):
         return {"gpc": {"$in": [False, None]}}
 
     def phrase(self, value: Any) -> str:
+        # Translators: rule phrases after "Visitors" (relative clauses).
         if value["sent"] == "yes":
-            return "whose browser sends Global Privacy Control"
-        return "whose browser does not send Global Privacy Control"
+            return Clause(gettext("whose browser sends Global Privacy Control"))
+        return Clause(gettext("whose browser does not send Global Privacy Control"))
 
     class Meta:
-        label = "Global Privacy Control sent"
+        label = _("Global Privacy Control sent")
         icon = "lock"

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid
 
 
+def _day(day: date | None) -> str:
+    """A date in the rule phrases: "1 Dec 2025" (in the active language's words)."""
+    if not day:
+        return ""
+    # Translators: how the rule phrases write a date, in Django's date format syntax
+    # (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date): "1 Dec 2025".
+    return format_date(day, pgettext("rule phrase date format", "j M Y"))
+
+
 class TimeWindowRule(RuleBlock):
     """The visitor's local time is inside a window; a window may wrap midnight."""
 
-    start = blocks.TimeBlock(label="From")
-    end = blocks.TimeBlock(label="Until (exclusive)")
+    start = blocks.TimeBlock(label=_("From"))
+    end = blocks.TimeBlock(label=_("Until (exclusive)"))
 
     def condition(self, value: Any) -> dict[str, Any]:
         start, end = value["start"].strftime("%H:%M"), value["end"].strftime("%H:%M")
@@ -24,16 +37,19 @@ class TimeWindowRule(RuleBlock):
 
     def phrase(self, value: Any) -> str:
         start, end = value["start"].strftime("%H:%M"), value["end"].strftime("%H:%M")
-        return f"between {start} and {end} local time"
+        # Translators: a rule phrase after "Visitors", e.g. "between 18:00 and 22:00 local time".
+        return gettext("between %(start)s and %(end)s local time") % {"start": start, "end": end}
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if value["start"] == value["end"]:
-            raise invalid("end", "The window is empty: choose an end different from the start.")
+            raise invalid(
+                "end", gettext("The window is empty: choose an end different from the start.")
+            )
         return value
 
     class Meta:
-        label = "Local time between"
+        label = _("Local time between")
         icon = "time"
 
 
@@ -42,22 +58,23 @@ class WeekdayRule(ChoiceInRule):
 
     path = "time.weekday"
     choice_list = choices.WEEKDAYS
-    field_label = "Days"
-    phrase_template = "on {values}"
+    field_label = _("Days")
+    # Translators: a rule phrase after "Visitors", e.g. "on Saturday or Sunday".
+    phrase_template = _("on %(values)s")
 
     def condition(self, value: Any) -> dict[str, Any]:
         return {self.path: {"$in": [int(day) for day in value["values"]]}}
 
     class Meta:
-        label = "Day of the week is"
+        label = _("Day of the week is")
         icon = "date"
 
 
 class DateWindowRule(RuleBlock):
     """The visitor's local date is inside a window (either end may be open)."""
 
-    start = blocks.DateBlock(label="From", required=False)
-    end = blocks.DateBlock(label="Until (inclusive)", required=False)
+    start = blocks.DateBlock(label=_("From"), required=False)
+    end = blocks.DateBlock(label=_("Until (inclusive)"), required=False)
 
     def condition(self, value: Any) -> dict[str, Any]:
         bounds: dict[str, str] = {}
@@ -68,21 +85,24 @@ class DateWindowRule(RuleBlock):
         return {"time.date": bounds}
 
     def phrase(self, value: Any) -> str:
-        start, end = value["start"], value["end"]
+        start, end = _day(value["start"]), _day(value["end"])
         if start and end:
-            return f"between {start:%-d %b %Y} and {end:%-d %b %Y}"
+            # Translators: a rule phrase after "Visitors", e.g. "between 1 Dec 2025 and 6 Jan 2026".
+            return gettext("between %(start)s and %(end)s") % {"start": start, "end": end}
         if start:
-            return f"from {start:%-d %b %Y} on"
-        return f"until {end:%-d %b %Y}"
+            # Translators: a rule phrase after "Visitors", e.g. "from 1 Dec 2025 on".
+            return gettext("from %(start)s on") % {"start": start}
+        # Translators: a rule phrase after "Visitors", e.g. "until 6 Jan 2026".
+        return gettext("until %(end)s") % {"end": end}
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not value["start"] and not value["end"]:
-            raise invalid("start", "Give a start date, an end date or both.")
+            raise invalid("start", gettext("Give a start date, an end date or both."))
         if value["start"] and value["end"] and value["start"] > value["end"]:
-            raise invalid("end", "The end date is before the start date.")
+            raise invalid("end", gettext("The end date is before the start date."))
         return value
 
     class Meta:
-        label = "Date between"
+        label = _("Date between")
         icon = "date"

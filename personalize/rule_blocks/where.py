@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from personalize.rule_blocks import choices
 from personalize.rule_blocks.base import ChoiceInRule, TextListRule
 
@@ -15,11 +18,12 @@ class CountryRule(ChoiceInRule):
 
     path = "geo.country"
     choice_list = staticmethod(choices.countries)
-    field_label = "Countries"
-    phrase_template = "from {values}"
+    field_label = _("Countries")
+    # Translators: a rule phrase after "Visitors", e.g. "from Germany, Austria or Switzerland".
+    phrase_template = _("from %(values)s")
 
     class Meta:
-        label = "Country is one of"
+        label = _("Country is one of")
         icon = "site"
 
 
@@ -28,11 +32,12 @@ class ContinentRule(ChoiceInRule):
 
     path = "geo.continent"
     choice_list = choices.CONTINENTS
-    field_label = "Continents"
-    phrase_template = "from {values}"
+    field_label = _("Continents")
+    # Translators: a rule phrase after "Visitors", e.g. "from Europe or Asia".
+    phrase_template = _("from %(values)s")
 
     class Meta:
-        label = "Continent is one of"
+        label = _("Continent is one of")
         icon = "site"
 
 
@@ -40,20 +45,22 @@ class RegionRule(TextListRule):
     """The visitor's region (ISO 3166-2) is one of the given codes."""
 
     path = "geo.region"
-    phrase_template = "from the region {values}"
-    help = "ISO 3166-2 codes, comma separated, e.g. DE-BY, AT-9, US-CA"
+    # Translators: a rule phrase after "Visitors", e.g. "from the region DE-BY or AT-9".
+    phrase_template = _("from the region %(values)s")
+    help = _("ISO 3166-2 codes, comma separated, e.g. DE-BY, AT-9, US-CA")
 
     def clean_values(self, items: list[str]) -> list[str]:
         codes = [item.upper() for item in items]
         bad = [code for code in codes if not _REGION.match(code)]
         if bad:
             raise ValueError(
-                f"Not ISO 3166-2 region codes: {', '.join(bad)} (expected e.g. DE-BY)."
+                gettext("Not ISO 3166-2 region codes: %(codes)s (expected e.g. DE-BY).")
+                % {"codes": ", ".join(bad)}
             )
         return codes
 
     class Meta:
-        label = "Region is one of"
+        label = _("Region is one of")
         icon = "site"
 
 
@@ -62,9 +69,10 @@ class CityRule(TextListRule):
 
     path = "geo.city"
     operator = "$ini"
-    phrase_template = "from {values}"
-    help = "City names in English, comma separated, e.g. Vienna, Munich"
+    # Translators: a rule phrase after "Visitors", e.g. "from Vienna or Munich".
+    phrase_template = _("from %(values)s")
+    help = _("City names in English, comma separated, e.g. Vienna, Munich")
 
     class Meta:
-        label = "City is one of"
+        label = _("City is one of")
         icon = "site"

@@ -113,7 +113,7 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
     made a choice, on pages that set ``personalize_hide_banner`` (the privacy page), or without
     ``request`` in the context.
     """
-    from personalize.models.settings import BANNER_DEFAULTS
+    from personalize.models.settings import banner_texts
     from personalize.profiles.scoring import current_config
 
     visitor = _request_visitor(context)
@@ -123,7 +123,7 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
     consent = visitor.consent
     if consent.explicit:
         return mark_safe("")  # noqa: S308 - empty
-    texts = {**BANNER_DEFAULTS, **current_config().banner}
+    texts = banner_texts(current_config().banner)
     request = visitor.request
     banner = render_to_string(
         "personalize/consent_banner.html",

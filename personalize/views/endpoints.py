@@ -29,6 +29,7 @@ from django.http import (
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 #: Largest event body accepted from a script (bytes).
 EVENT_BODY_LIMIT = 4096
 #: The answer when the profile store cannot be written (nothing about why).
-UNAVAILABLE_MESSAGE = "This could not be saved right now. Please try again later."
+UNAVAILABLE_MESSAGE = _("This could not be saved right now. Please try again later.")
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from personalize.blocks.explanations import attribute_label, format_value, readable_key, rule_values
 from personalize.conf import personalize_settings
-from personalize.models.settings import BANNER_DEFAULTS
+from personalize.models.settings import banner_texts
 from personalize.profiles.scoring import current_config
 from personalize.signals.consent import OPTIONAL_PURPOSES, PERSONALIZATION
 from personalize.tracking.erasure import erase_visitor
@@ -188,7 +188,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     visitor = visitor_of(request)
     consent = visitor.consent
     config = current_config()
-    texts = {**BANNER_DEFAULTS, **config.banner}
+    texts = banner_texts(config.banner)
     attributes = visitor.attributes
     context = {
         "consent": consent,
