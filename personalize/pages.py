@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -46,12 +49,52 @@ def has_personalized_fields(page_class: type) -> bool:
     return any(uses_personalized_blocks(f.stream_block) for f in fields)
 
 
+class PreviewVisitorUser(AnonymousUser):
+    """The logged-out visitor a preview is rendered for, on an editor's behalf.
+
+    Templates see an anonymous user: ``request.user.is_authenticated`` is False, so a header
+    offers "Log in" rather than the editor's name. Only Wagtail's check that the user may use
+    the admin is answered for the editor, so the userbar and its content checks still work in
+    the preview panel.
+
+    Args:
+        editor: the user who asked for the preview (:attr:`editor`).
+    """
+
+    def __init__(self, editor: Any) -> None:
+        #: The user who asked for the preview.
+        self.editor = editor
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Only ``wagtailadmin.access_admin``, and only as the editor has it."""
+        return perm == "wagtailadmin.access_admin" and bool(self.editor.has_perm(perm, obj))
+
+
+@contextmanager
+def rendered_as_anonymous(request: HttpRequest) -> Iterator[None]:
+    """While rendering, ``request.user`` is a :class:`PreviewVisitorUser`; then the editor again.
+
+    Permission checks before rendering (Wagtail's preview views) and the response middleware see
+    the real user.
+    """
+    editor = getattr(request, "user", None)
+    request.user = PreviewVisitorUser(editor if editor is not None else AnonymousUser())
+    try:
+        yield
+    finally:
+        if editor is None:
+            del request.user
+        else:
+            request.user = editor
+
+
 class PersonalizedPageMixin:
     """Mix into a Page model (before ``Page``) to preview it as each segment sees it.
 
     Pages whose StreamFields contain personalized or gated blocks offer the preview modes
     "Default visitor" and "As: <segment>" for every enabled segment. Previews show what an
-    anonymous visitor in that segment gets (so gated content shows its teaser).
+    anonymous visitor in that segment gets (so gated content shows its teaser, and templates
+    see a logged-out ``request.user``).
     """
 
     @classmethod
@@ -76,7 +119,11 @@ class PersonalizedPageMixin:
         return ""
 
     def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
-        """Render the preview as the chosen segment's (anonymous) visitor."""
+        """Render the preview as the chosen segment's (anonymous) visitor.
+
+        The response is rendered here, with ``request.user`` anonymous unless the previewed
+        visitor is signed in (:func:`rendered_as_anonymous`).
+        """
         as_segments: frozenset[int] = frozenset()
         if mode_name.startswith(SEGMENT_MODE_PREFIX):
             segment = current_segments().get(mode_name[len(SEGMENT_MODE_PREFIX) :])
@@ -84,6 +131,11 @@ class PersonalizedPageMixin:
                 as_segments = frozenset({segment.id})
         visitor = preview_visitor(request) if mode_name == SIMULATION_MODE else None
         request.visitor = visitor or Visitor(request, as_segments=as_segments)  # type: ignore[attr-defined]
-        response: HttpResponse = super().serve_preview(request, mode_name)  # type: ignore[misc]
+        # A visitor who is not signed in sees a logged-out page (header included).
+        anonymous = not request.visitor.authenticated  # type: ignore[attr-defined]
+        with rendered_as_anonymous(request) if anonymous else nullcontext():
+            response: HttpResponse = super().serve_preview(request, mode_name)  # type: ignore[misc]
+            if callable(getattr(response, "render", None)):
+                response.render()
         response["Cache-Control"] = "private, no-store"
         return response

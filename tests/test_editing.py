@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +149,136 @@ def test_anonymous_preview_request_object_is_default(demo: None, rf: Any) -> Non
     home = HomePage.objects.get()
     html = _preview(home, rf, "segment:no-such-segment", AnonymousUser())
     assert "New here?" in html
+
+
+def _wagtail_preview(page: Any, client: Any, rf: Any, mode: str) -> Any:
+    """A preview through Wagtail's own machinery (middleware included), as the preview panel
+    asks for it with the logged-in editor's cookies."""
+    cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    original = rf.get("/admin/", HTTP_COOKIE=cookies)
+    original.user = User.objects.get(username="admin")
+    return page.make_preview_request(original, mode, extra_request_attrs={"in_preview_panel": True})
+
+
+def test_segment_preview_shows_the_header_as_an_anonymous_visitor(editor: Any, rf: Any) -> None:
+    response = _wagtail_preview(HomePage.objects.get(), editor, rf, "segment:dach")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Free shipping to Germany" in html
+    assert "Log out" not in html
+    assert "Ada" not in html
+    assert 'href="/accounts/login/?next=/"' in html
+    # Wagtail's userbar (its content checks in the preview panel) still asks the editor.
+    assert 'id="wagtail-userbar-template"' in html
+
+
+def test_default_visitor_preview_shows_the_header_as_an_anonymous_visitor(
+    editor: Any, rf: Any
+) -> None:
+    html = _wagtail_preview(HomePage.objects.get(), editor, rf, "").content.decode()
+    assert "New here?" in html
+    assert "Log out" not in html
+
+
+def test_preview_has_no_consent_banner_and_shows_the_previewed_visit(editor: Any, rf: Any) -> None:
+    html = _wagtail_preview(HomePage.objects.get(), editor, rf, "segment:dach").content.decode()
+    assert "pz-banner" not in html
+    assert "data-pz-fragment" not in html
+    # The visit panel is the previewed visitor's, rendered in place.
+    assert "Your visit, as the site sees it" in html
+    assert '<span class="chip">From DACH</span>' in html
+
+
+def test_live_pages_keep_the_banner_and_fragments(client: Any, demo: None) -> None:
+    html = client.get("/").content.decode()
+    assert html.count("data-pz-fragment=") == 2
+    assert "pz-banner" not in html  # fetched by the browser after the page loads
+
+
+def test_preview_renders_anonymously_and_gives_the_editor_back(demo: None, rf: Any) -> None:
+    from personalize.pages import PreviewVisitorUser
+
+    admin = User.objects.get(username="admin")
+    request = rf.get("/")
+    request.user = admin
+    request.is_preview = True
+    seen: list[Any] = []
+    home = HomePage.objects.get()
+    original = HomePage.get_context
+
+    def spy(page: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(req.user)
+        return original(page, req, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HomePage, "get_context", spy)
+        html = home.serve_preview(request, "segment:dach").content.decode()
+    assert [type(user) for user in seen] == [PreviewVisitorUser]
+    assert seen[0].is_authenticated is False
+    assert seen[0].has_perm("wagtailadmin.access_admin") is True
+    assert seen[0].has_perm("wagtailcore.change_page") is False
+    assert request.user is admin
+    assert "Log out" not in html
+    assert "pz-banner" not in html
+
+
+def test_page_editor_loads_the_blocks_forms(editor: Any) -> None:
+    from django.contrib.staticfiles import finders
+
+    home = HomePage.objects.get()
+    html = editor.get(reverse("wagtailadmin_pages:edit", args=[home.pk])).content.decode()
+    assert "personalize/block_forms.js" in html
+    assert "personalize.blocks.KeyBlock" in html
+    assert "personalize.blocks.GatedBlock" in html
+    script = Path(finders.find("personalize/block_forms.js")).read_text(encoding="utf-8")
+    assert 'telepath.register("personalize.blocks.KeyBlock"' in script
+    assert 'telepath.register("personalize.blocks.GatedBlock"' in script
+
+
+def test_key_blocks_and_gates_use_the_packages_editor_forms() -> None:
+    from wagtail import blocks
+
+    from personalize.blocks import GatedBlock, KeyBlock, PersonalizedBlock
+
+    try:
+        from wagtail.admin.telepath import JSContext
+    except ImportError:  # Wagtail 7.0
+        from wagtail.telepath import JSContext
+
+    context = JSContext()
+    packed = json.dumps(
+        context.pack(PersonalizedBlock([("heading", blocks.CharBlock())])), default=str
+    )
+    assert packed.count('"personalize.blocks.KeyBlock"') == 2  # the block's and the variant's
+    assert context.pack(GatedBlock())["_type"] == "personalize.blocks.GatedBlock"
+    assert "personalize/block_forms.js" in [str(js) for js in context.media._js]
+    # The stored key is unchanged by the form: it is kept, or given on the first save.
+    key = KeyBlock()
+    assert key.clean("a" * 32) == "a" * 32
+    assert len(key.clean("")) == 32
+
+
+def test_a_variants_ab_test_fields_wait_in_its_settings_area() -> None:
+    from wagtail import blocks
+
+    from personalize.blocks import VariantBlock
+
+    block_group = getattr(blocks, "BlockGroup", None)
+    variant = VariantBlock([("heading", blocks.CharBlock())])
+    # The order of the fields (and so migrations and the stored value) is unchanged.
+    assert list(variant.child_blocks) == [
+        "label",
+        "segments",
+        "content",
+        "alternatives",
+        "weight",
+        "holdout",
+        "key",
+    ]
+    if block_group is None:  # Wagtail 7.0 LTS: every field shows, as before
+        assert getattr(variant.meta, "form_layout", None) is None
+        return
+    layout = variant.meta.form_layout
+    assert isinstance(layout, block_group)
+    assert layout.children == ["label", "segments", "content"]
+    assert layout.settings == ["alternatives", "weight", "holdout", "key"]

@@ -14,6 +14,8 @@ The rest of the package is how they deliver: one decision per block and visitor
 (:mod:`~personalize.blocks.walk`).
 """
 
+# Imported for its effect: the blocks' editor forms are registered with Wagtail (telepath).
+import personalize.blocks.adapters  # noqa: F401
 from personalize.blocks.fields import (
     KeyBlock,
     PageIdChooserBlock,

@@ -94,7 +94,8 @@ class KeyBlock(blocks.FieldBlock):
     """A stable hidden key (32 hex digits), given when the editor first saves the block.
 
     Reports and experiments identify blocks and variants by it. Content saved before keys
-    existed has an empty key until it is saved again.
+    existed has an empty key until it is saved again. In the page editor it is a hidden input
+    with no label (:mod:`personalize.blocks.adapters`), submitted with every save.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -117,7 +118,6 @@ class KeyBlock(blocks.FieldBlock):
         return []
 
     class Meta:
-        label = ""
         form_classname = "pz-key"
         default = ""
 

@@ -25,6 +25,11 @@ from personalize.blocks.fields import KeyBlock, PlainListBlock, SegmentListBlock
 from personalize.conf import personalize_settings
 from personalize.visitors.registry import current_segments
 
+try:  # Wagtail 8: a StructBlock's fields may be folded into its settings area
+    from wagtail.blocks import BlockGroup
+except ImportError:  # pragma: no cover - Wagtail 7.0 LTS shows every field
+    BlockGroup = None
+
 
 def _alternative_label(variant: Any, alternative: int) -> str:
     alternatives = list(variant.get("alternatives") or [])
@@ -141,8 +146,9 @@ class VariantBlock(blocks.StructBlock):
                         default=[],
                         label=_("A/B test: alternatives"),
                         help_text=_(
-                            "Other versions of this content. The test runs once it is started "
-                            "under Experiments; until then everyone sees the content above."
+                            "Other versions of the variant's content. The test runs once it is "
+                            "started under Experiments; until then everyone sees the variant's "
+                            "content."
                         ),
                     ),
                 ),
@@ -152,7 +158,7 @@ class VariantBlock(blocks.StructBlock):
                         min_value=1,
                         max_value=100,
                         default=50,
-                        label=_("Weight of the content above"),
+                        label=_("Weight of the variant's content"),
                         help_text=_("Its share of traffic in a test, relative to alternatives."),
                     ),
                 ),
@@ -177,6 +183,13 @@ class VariantBlock(blocks.StructBlock):
     class Meta:
         icon = "group"
         label_format = "Variant for: {segments}"
+        if BlockGroup is not None:
+            #: The A/B test's fields wait in the settings area (the variant's cog) until a test is
+            #: planned. The order of the fields, and so the stored value, stays the same.
+            form_layout = BlockGroup(
+                children=["label", "segments", "content"],
+                settings=["alternatives", "weight", "holdout", "key"],
+            )
 
 
 class PersonalizedBlock(blocks.StructBlock):

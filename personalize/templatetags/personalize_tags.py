@@ -14,6 +14,7 @@ from typing import Any
 
 from django import template
 from django.middleware.csrf import get_token
+from django.template import TemplateDoesNotExist
 from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -110,14 +111,15 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
 
     A plain form posting to ``personalize:consent``, so it works without JavaScript; its texts
     are edited in the admin (Settings → Personalization). Nothing is output once the visitor
-    made a choice, on pages that set ``personalize_hide_banner`` (the privacy page), or without
-    ``request`` in the context.
+    made a choice, on pages that set ``personalize_hide_banner`` (the privacy page), in
+    previews (``request.is_preview``: the banner would cover the page), or without ``request``
+    in the context.
     """
     from personalize.models.settings import banner_texts
     from personalize.profiles.scoring import current_config
 
     visitor = _request_visitor(context)
-    if visitor is None or context.get("personalize_hide_banner"):
+    if visitor is None or context.get("personalize_hide_banner") or _in_preview(context):
         return mark_safe("")  # noqa: S308 - empty
     visitor.used = True
     consent = visitor.consent
@@ -145,26 +147,50 @@ def personalize_consent_banner(context: template.Context) -> SafeString:
     return mark_safe(banner)  # noqa: S308 - rendered by the template engine (autoescaped)
 
 
-@register.simple_tag
-def personalize_fragment(template_name: str, label: str = "") -> SafeString:
+def _in_preview(context: template.Context) -> bool:
+    """Whether the context renders a Wagtail preview (``request.is_preview``)."""
+    return bool(getattr(context.get("request"), "is_preview", False))
+
+
+@register.simple_tag(takes_context=True)
+def personalize_fragment(
+    context: template.Context, template_name: str, label: str = ""
+) -> SafeString:
     """A placeholder the browser fills with ``template_name`` rendered for the visitor.
 
     Keeps what is one visitor's own (a CSRF token, a "your visit" panel) out of a page that
-    shared caches keep for many visitors: see :mod:`personalize.views.fragments`.
+    shared caches keep for many visitors: see :mod:`personalize.views.fragments`. In a preview
+    the fragment is rendered in place, for the previewed visitor: fetched by the browser, it
+    would show the editor's own visit (and the consent banner is left out of previews).
 
     Args:
+        context: the template context (its ``request``).
         template_name: the fragment's template, rendered with the visitor's request.
         label: an accessible name for the region while it loads.
     """
     from personalize.caching.fragments import fragment_url
 
+    if _in_preview(context):
+        return _fragment_in_place(context["request"], template_name)
     return format_html(
-        '<div data-pz-fragment="{}" aria-busy="true"{}></div>'
-        '<script src="{}" defer></script>',
+        '<div data-pz-fragment="{}" aria-busy="true"{}></div><script src="{}" defer></script>',
         fragment_url(template_name),
         format_html(' aria-label="{}"', label) if label else "",
         static("personalize/fragments.js"),
     )
+
+
+def _fragment_in_place(request: Any, template_name: str) -> SafeString:
+    """A fragment rendered as the fragment view would, for a preview's own request."""
+    try:
+        html = render_to_string(
+            template_name,
+            {"personalize_page_path": request.get_full_path(), "fragment": True},
+            request=request,
+        )
+    except TemplateDoesNotExist:
+        return mark_safe("")  # noqa: S308 - empty
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine (autoescaped)
 
 
 @register.simple_tag

@@ -1,0 +1,70 @@
+/* Editor forms of wagtail-personalize's StreamField blocks (Wagtail's telepath definitions).
+ *
+ * - personalize.blocks.KeyBlock: the hidden key keeps its input (the stored key is submitted
+ *   with the form) but shows nothing, not even the label the StructBlock puts above a field.
+ * - personalize.blocks.GatedBlock: "Groups" shows only for a group gate, "Segments" only for a
+ *   segment gate; the other requirements use neither.
+ */
+(function () {
+  "use strict";
+  var streamField = window.wagtailStreamField && window.wagtailStreamField.blocks;
+  if (!streamField || !window.telepath) {
+    return;
+  }
+
+  /* The element wrapping one child of a StructBlock: its label and its field. */
+  function childWrapper(child) {
+    if (!child) return null;
+    var element = child.container ? child.container[0] : child.element;
+    return element ? element.closest("[data-contentpath]") : null;
+  }
+
+  class KeyBlockDefinition extends streamField.FieldBlockDefinition {
+    render(placeholder, prefix, initialState, initialError, parentCapabilities) {
+      var block = super.render(placeholder, prefix, initialState, initialError, parentCapabilities);
+      var wrapper = block.element && block.element.closest("[data-contentpath]");
+      if (wrapper) {
+        wrapper.hidden = true;
+      } else if (block.element) {
+        block.element.hidden = true;
+      }
+      return block;
+    }
+  }
+
+  /* Which child each requirement uses; the others are hidden. */
+  var USES = { group: "groups", segment: "segments" };
+
+  class GatedBlockDefinition extends streamField.StructBlockDefinition {
+    render(placeholder, prefix, initialState, initialError) {
+      var block = super.render(placeholder, prefix, initialState, initialError);
+      var requirement = block.childBlocks.requirement;
+      var select = requirement && requirement.element && requirement.element.querySelector("select");
+      if (!select) {
+        return block;
+      }
+      var wrappers = {
+        groups: childWrapper(block.childBlocks.groups),
+        segments: childWrapper(block.childBlocks.segments),
+      };
+      function sync() {
+        var used = USES[select.value];
+        Object.keys(wrappers).forEach(function (name) {
+          if (wrappers[name]) wrappers[name].hidden = name !== used;
+        });
+      }
+      select.addEventListener("change", sync);
+      // Pasted or restored values are set without a change event.
+      var setState = block.setState.bind(block);
+      block.setState = function (state) {
+        setState(state);
+        sync();
+      };
+      sync();
+      return block;
+    }
+  }
+
+  window.telepath.register("personalize.blocks.KeyBlock", KeyBlockDefinition);
+  window.telepath.register("personalize.blocks.GatedBlock", GatedBlockDefinition);
+})();
