@@ -280,3 +280,15 @@ def test_a_scoring_rule_in_german() -> None:
         "+10 Punkte für den Aufruf einer Seite mit dem Schlagwort „ski“ (höchstens 20 pro Besuch)"
     )
     assert rule.describe() == "+10 points for viewing a page tagged “ski” (at most 20 per visit)"
+
+
+def test_visitors_read_their_values_in_german() -> None:
+    from personalize.blocks.explanations import format_value
+
+    cases = [(1, "time.weekday"), ("mobile", "device.type"), ("organic_search", "referral.channel")]
+    cases += [("EU", "geo.continent"), (3, "time.month"), ("AT", "geo.country")]
+    with translation.override("de"):
+        german = [format_value(value, path) for value, path in cases]
+    english = [format_value(value, path) for value, path in cases]
+    assert german == ["Montag", "Mobiltelefon", "organische Suche", "Europa", "März", "Österreich"]
+    assert english == ["Monday", "mobile phone", "organic search", "Europe", "March", "Austria"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -111,22 +112,16 @@ def attribute_label(path: str) -> str:
     return readable_key(path.rpartition(".")[2])
 
 
-#: Month names, for ``time.month``.
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
-
-
 def _choice_words(path: str) -> dict[str, str]:
     """Codes of an attribute and their words, as the rule builder names them to editors."""
     words = {
-        "time.weekday": dict(choices.WEEKDAYS),
-        "device.type": {code: text.lower() for code, text in choices.DEVICE_TYPES},
-        "referral.channel": {code: text.lower() for code, text in choices.CHANNELS},
-        "geo.continent": dict(choices.CONTINENTS),
+        # Words in the active language (the choices are lazy translations).
+        "time.weekday": {code: str(text) for code, text in choices.WEEKDAYS},
+        "device.type": {code: str(text) for code, text in choices.DEVICE_WORDS.items()},
+        "referral.channel": {code: str(text) for code, text in choices.CHANNEL_WORDS.items()},
+        "geo.continent": {code: str(text) for code, text in choices.CONTINENTS},
         "device.os": dict(choices.OPERATING_SYSTEMS),
-        "device.browser": dict(choices.BROWSERS),
+        "device.browser": {code: str(text) for code, text in choices.BROWSERS},
         "referral.source": {"(direct)": gettext("none: you came directly")},
         "referral.medium": {"(none)": gettext("none")},
     }
@@ -135,7 +130,7 @@ def _choice_words(path: str) -> dict[str, str]:
     if path == "consent":
         return {purpose: str(label) for purpose, label in PURPOSE_LABELS.items()}
     if path == "time.month":
-        return {str(number): name for number, name in enumerate(_MONTHS, start=1)}
+        return {str(number): str(name) for number, name in MONTHS.items()}
     return words.get(path, {})
 
 
