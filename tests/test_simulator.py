@@ -400,6 +400,7 @@ def test_preview_shows_the_simulated_visitor(demo: Segment, rf: Any) -> None:
 
     assert ("simulation", "Simulated visitor") in home.preview_modes
     response = home.serve_preview(request, "simulation")
+    response.render()
     assert DACH_HEADING in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     assert isinstance(request.visitor, SimulatedVisitor)
