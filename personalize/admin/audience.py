@@ -76,7 +76,8 @@ def describe_rules(data: Mapping[str, Any]) -> dict[str, Any]:
         text = _("The estimate appears when every rule is complete.")
     else:
         text = estimate_text(estimate(segment.condition))
-    return {"sentence": segment.summary, "problems": problems, "estimate": text}
+    # describe(): the editor's language (the stored summary is in the site's).
+    return {"sentence": segment.describe(), "problems": problems, "estimate": text}
 
 
 def _problem(number: int, block: Any, messages: list[str]) -> dict[str, Any]:
