@@ -22,6 +22,7 @@ from personalize.blocks.decisions import GateDecision, gate
 from personalize.blocks.fields import PageIdChooserBlock, SegmentListBlock
 from personalize.conf import personalize_settings
 from personalize.rule_blocks.user import group_choices
+from personalize.rule_blocks.widgets import SearchableSelectMultiple
 
 
 def _page_url(page_id: int | None) -> str | None:
@@ -85,7 +86,10 @@ class GatedBlock(blocks.StructBlock):
                 (
                     "groups",
                     blocks.MultipleChoiceBlock(
-                        choices=group_choices, required=False, label=_("Groups")
+                        choices=group_choices,
+                        required=False,
+                        label=_("Groups"),
+                        widget=SearchableSelectMultiple(),
                     ),
                 ),
                 ("segments", SegmentListBlock(required=False)),

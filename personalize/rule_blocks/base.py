@@ -12,6 +12,7 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
 from personalize.rule_blocks.choices import join_or, label
+from personalize.rule_blocks.widgets import CheckboxGroup, SearchableSelectMultiple
 
 
 def split_values(text: str | None) -> list[str]:
@@ -66,17 +67,23 @@ class ChoiceInRule(RuleBlock):
     choice_list: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] = []
     #: The phrase with ``%(values)s`` (or ``{values}``) in it; translatable.
     phrase_template: Any = "%(values)s"
+    #: How editors pick: ``"checkboxes"`` for a short list, ``"search"`` for a long one.
+    picker = "checkboxes"
+    #: Help under the field's label (none when empty).
+    field_help: Any = ""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            [
-                (
-                    "values",
-                    blocks.MultipleChoiceBlock(choices=self.choice_list, label=self.field_label),
-                )
-            ],
-            **kwargs,
+        options = {"help_text": self.field_help} if self.field_help else {}
+        field = blocks.MultipleChoiceBlock(
+            choices=self.choice_list, label=self.field_label, widget=self.widget(), **options
         )
+        super().__init__([("values", field)], **kwargs)
+
+    def widget(self) -> Any:
+        """The picker's form widget (see :attr:`picker`)."""
+        if self.picker == "search":
+            return SearchableSelectMultiple()
+        return CheckboxGroup(label=self.field_label)
 
     field_label: Any = _("Values")
 

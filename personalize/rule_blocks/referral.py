@@ -9,9 +9,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from personalize.rule_blocks import choices
+from personalize.rule_blocks import channels
 from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, invalid, split_values
 from personalize.rule_blocks.choices import join_or, quoted
+from personalize.rule_blocks.widgets import CheckboxGroup
 
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -20,13 +21,21 @@ class ChannelRule(ChoiceInRule):
     """The visit's channel (GA4 default channel grouping) is one of the chosen ones."""
 
     path = "referral.channel"
-    choice_list = choices.CHANNELS
-    field_label = _("Channels")
+    choice_list = staticmethod(channels.channel_choices)
+    field_label = _("Came from")
+    field_help = _(
+        "Where the visit came from, as Google Analytics 4 groups it. Tick a shortcut such as "
+        "“A search engine” to cover its organic and paid channels at once."
+    )
+
+    def widget(self) -> Any:
+        return CheckboxGroup(label=self.field_label, descriptions=channels.DESCRIPTIONS)
+
+    def condition(self, value: Any) -> dict[str, Any]:
+        return {self.path: {"$in": channels.expand_channels(list(value["values"]))}}
 
     def phrase(self, value: Any) -> str:
-        names = [str(choices.CHANNEL_WORDS.get(v, v)) for v in value["values"]]
-        # Translators: a rule phrase after "Visitors", e.g. "arriving from organic search".
-        return gettext("arriving from %(channels)s") % {"channels": join_or(names)}
+        return channels.channel_phrase(list(value["values"]))
 
     class Meta:
         label = _("Arrived through channel")

@@ -49,6 +49,7 @@ class GroupRule(ChoiceInRule):
     path = "user.groups"
     choice_list = staticmethod(group_choices)
     field_label = _("Groups")
+    picker = "search"
     phrase_template = _("in the group %(values)s")
 
     def phrase(self, value: Any) -> str:

@@ -17,6 +17,7 @@ from wagtail import blocks
 
 from personalize.rule_blocks.base import Clause, RuleBlock, invalid, split_values
 from personalize.rule_blocks.choices import join_or, quoted
+from personalize.rule_blocks.widgets import CheckboxGroup
 from personalize.rules.scoring import DEFAULT_STAGES, Stage
 
 #: The longest interest tag or preference key a profile keeps (longer ones are cut on load).
@@ -278,6 +279,7 @@ class JourneyStageRule(VisitorRule):
         choices=stage_choices,
         required=False,
         help_text=_("For “is one of”"),
+        widget=CheckboxGroup(label=_("Stages")),
     )
     stage = blocks.ChoiceBlock(
         choices=stage_choices,

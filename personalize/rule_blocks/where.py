@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from personalize.rule_blocks import choices
-from personalize.rule_blocks.base import ChoiceInRule, TextListRule
-
-_REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+from personalize.rule_blocks.base import ChoiceInRule, RuleBlock, TextListRule, fill, invalid
+from personalize.rule_blocks.choices import join_or
+from personalize.rule_blocks.regions import (
+    REGION_CODE,
+    RegionListBlock,
+    region_aliases,
+    region_choices,
+    region_codes,
+    region_label,
+)
+from personalize.rule_blocks.widgets import SearchableSelectMultiple
 
 
 class CountryRule(ChoiceInRule):
@@ -19,6 +27,7 @@ class CountryRule(ChoiceInRule):
     path = "geo.country"
     choice_list = staticmethod(choices.countries)
     field_label = _("Countries")
+    picker = "search"
     # Translators: a rule phrase after "Visitors", e.g. "from Germany, Austria or Switzerland".
     phrase_template = _("from %(values)s")
 
@@ -41,23 +50,65 @@ class ContinentRule(ChoiceInRule):
         icon = "site"
 
 
-class RegionRule(TextListRule):
-    """The visitor's region (ISO 3166-2) is one of the given codes."""
+class RegionRule(RuleBlock):
+    """The visitor's region (ISO 3166-2, first level) is one of the chosen regions.
+
+    Editors pick regions by name; the rule stores their codes (``["AT-7"]``). A rule saved by
+    an older version, whose value is comma-separated text (``"AT-7, DE-BY"``), reads the same.
+    """
 
     path = "geo.region"
-    # Translators: a rule phrase after "Visitors", e.g. "from the region DE-BY or AT-9".
-    phrase_template = _("from the region %(values)s")
-    help = _("ISO 3166-2 codes, comma separated, e.g. DE-BY, AT-9, US-CA")
+    # Translators: a rule phrase after "Visitors", e.g. "from Tirol (Austria) or Bavaria
+    # (Germany)".
+    phrase_template = _("from %(values)s")
 
-    def clean_values(self, items: list[str]) -> list[str]:
-        codes = [item.upper() for item in items]
-        bad = [code for code in codes if not _REGION.match(code)]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            [
+                (
+                    "values",
+                    RegionListBlock(
+                        choices=region_choices,
+                        label=_("Regions"),
+                        help_text=_("Type a region's name, e.g. Tirol or Bavaria."),
+                        widget=SearchableSelectMultiple(
+                            options=region_choices, aliases=region_aliases
+                        ),
+                    ),
+                )
+            ],
+            **kwargs,
+        )
+
+    def codes(self, value: Any) -> list[str]:
+        """The rule's region codes.
+
+        Raises:
+            ValueError: a code is not an ISO 3166-2 code (in a value written around the form).
+        """
+        codes = region_codes(value["values"])
+        bad = [code for code in codes if not REGION_CODE.match(code)]
         if bad:
             raise ValueError(
                 gettext("Not ISO 3166-2 region codes: %(codes)s (expected e.g. DE-BY).")
                 % {"codes": ", ".join(bad)}
             )
         return codes
+
+    def condition(self, value: Any) -> dict[str, Any]:
+        return {self.path: {"$in": self.codes(value)}}
+
+    def phrase(self, value: Any) -> str:
+        return fill(self.phrase_template, join_or([region_label(c) for c in self.codes(value)]))
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        try:
+            if not self.codes(value):
+                raise ValueError(gettext("Choose at least one region."))
+        except ValueError as exc:
+            raise invalid("values", str(exc)) from exc
+        return value
 
     class Meta:
         label = _("Region is one of")

@@ -75,8 +75,13 @@ def test_editor_personalizes_home_page_and_gate_opens_on_sign_up(
     rules = editor.locator('[data-contentpath="rules"]')
     rules.get_by_role("button", name="Insert a block").first.click()
     editor.get_by_role("option", name="Country is one of", exact=True).click()
-    countries = editor.locator("#rules-0-value-values")
-    assert countries.select_option("AT") == ["AT"]
+    # The country picker is searchable: type part of the name, pick the country.
+    countries = rules.get_by_role("combobox", name="Countries")
+    countries.click()
+    countries.press_sequentially("Aust")
+    editor.get_by_role("option", name="Austria", exact=True).click()
+    expect(rules.locator(".ts-control .item")).to_have_text(["Austria×"])
+    expect(editor.locator("#rules-0-value-values")).to_have_values(["AT"])
     countries.scroll_into_view_if_needed()
     screenshot(editor, "01-segment-form")
     editor.get_by_role("button", name="Save", exact=True).click()
