@@ -224,3 +224,35 @@ def test_pickers_work_by_keyboard_in_the_dark_theme(
     assert Segment.objects.get(name="Alpine countries").condition == {
         "$and": [{"geo.country": {"$in": ["CH"]}}, {"device.type": {"$in": ["tablet"]}}]
     }
+
+
+def test_a_gated_block_finds_its_group_by_search(
+    demo_site: str, new_page: Any, screenshot: Any, settings: Any
+) -> None:
+    """The page editor's gated block picks groups with the same searchable picker."""
+    from wagtail.models import Page
+
+    # No background requests from the editor while it publishes (the live server's in-memory
+    # SQLite is one connection shared by its threads).
+    settings.WAGTAIL_EDITING_SESSION_PING_INTERVAL = 600_000
+    settings.WAGTAIL_AUTO_UPDATE_PREVIEW_INTERVAL = 0
+    base = demo_site
+    editor = new_page()
+    log_in_to_admin(editor, base)
+    page = Page.objects.get(slug="layering-for-ski-touring").specific
+    editor.goto(f"{base}/admin/pages/{page.pk}/edit/")
+    count = editor.locator('input[name="body-count"]').input_value()
+    prefix = f"body-{count}"
+    body = editor.locator('[data-contentpath="body"]').first
+    body.get_by_role("button", name="Insert a block").last.click()
+    editor.get_by_role("option", name="Gated", exact=True).click()
+    editor.locator(f"#{prefix}-value-requirement").select_option("group")
+    groups = editor.locator('[data-contentpath="groups"]').filter(
+        has=editor.locator(f'select[name="{prefix}-value-groups"]')
+    )
+    pick(editor, groups, "Cust", "Customers")
+    groups.scroll_into_view_if_needed()
+    screenshot(editor, "pickers-8-gated-groups")
+    expect(editor.locator(f'select[name="{prefix}-value-groups"]')).to_have_values(["Customers"])
+    # Leave the editor (Wagtail asks nothing more of the server) before the database is reset.
+    editor.goto(f"{base}/admin/")

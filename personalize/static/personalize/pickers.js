@@ -42,7 +42,8 @@
       refreshThrottle: 0,
       placeholder: data.personalizePickerPlaceholderValue,
       hidePlaceholder: true,
-      closeAfterSelect: false,
+      // The list closes after a pick (the search is cleared); typing again opens it.
+      closeAfterSelect: true,
       render: {
         option: (item, escape) =>
           `<div>${escape(item.text)}${
@@ -60,7 +61,6 @@
       onItemAdd() {
         // Ready for the next search, as after picking from a list of tags.
         this.setTextboxValue('');
-        this.refreshOptions(false);
         labelRemoveButtons(this);
       },
       onInitialize() {
