@@ -137,6 +137,15 @@ def test_invalid_region_rule_rejected_on_save(segment_factory: Any) -> None:
     assert not Segment.objects.exists()
 
 
+def test_visitors_read_their_region_by_name() -> None:
+    from personalize.blocks.explanations import format_value
+
+    assert format_value("AT-7", "geo.region") == "Tirol (Austria)"
+    assert format_value(["DE-BY", "XX-9"], "geo.region") == "Bavaria (Germany), XX-9"
+    with translation.override("de"):
+        assert format_value("AT-9", "geo.region") == "Wien (Österreich)"
+
+
 # Channels
 
 

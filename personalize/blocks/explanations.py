@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personalize.blocks.context import decision_read
 from personalize.rule_blocks import choices
+from personalize.rule_blocks.regions import region_label
 
 #: How explanations name the attributes a rule read ("your country").
 ATTRIBUTE_LABELS: dict[str, Any] = {
@@ -138,8 +139,8 @@ def format_value(value: Any, path: str = "") -> str:
     """A visitor-facing rendering of an attribute value.
 
     Codes become the words editors pick them by: weekday ``1`` is "Monday", channel
-    ``organic_search`` "organic search", country ``AT`` "Austria"; a journey stage reads as
-    its label and interest points as "12 points".
+    ``organic_search`` "organic search", country ``AT`` "Austria", region ``AT-7`` "Tirol
+    (Austria)"; a journey stage reads as its label and interest points as "12 points".
 
     Args:
         value: the attribute's value.
@@ -147,6 +148,8 @@ def format_value(value: Any, path: str = "") -> str:
     """
     if path in ("visitor.stage", "visitor.peak_stage") and isinstance(value, str):
         return stage_label(value)
+    if path == "geo.region" and isinstance(value, str):
+        return region_label(value)
     if path and isinstance(value, str | int) and not isinstance(value, bool):
         words = _choice_words(path)
         if str(value) in words:
