@@ -55,7 +55,7 @@ class PreviewVisitorUser(AnonymousUser):
     Templates see an anonymous user: ``request.user.is_authenticated`` is False, so a header
     offers "Log in" rather than the editor's name. Only Wagtail's check that the user may use
     the admin is answered for the editor, so the userbar and its content checks still work in
-    the preview panel.
+    the preview panel (Wagtail 7.1 and later).
 
     Args:
         editor: the user who asked for the preview (:attr:`editor`).
@@ -67,7 +67,18 @@ class PreviewVisitorUser(AnonymousUser):
 
     def has_perm(self, perm: str, obj: Any = None) -> bool:
         """Only ``wagtailadmin.access_admin``, and only as the editor has it."""
-        return perm == "wagtailadmin.access_admin" and bool(self.editor.has_perm(perm, obj))
+        if perm != "wagtailadmin.access_admin" or not _userbar_serves_anonymous_users():
+            return False
+        return bool(self.editor.has_perm(perm, obj))
+
+
+@cache
+def _userbar_serves_anonymous_users() -> bool:
+    """Whether Wagtail's userbar renders for an anonymous user (7.1 and later: its ``Userbar``
+    component). Wagtail 7.0 looks the user's profile up, so its previews go without it."""
+    from wagtail.admin import userbar
+
+    return hasattr(userbar, "Userbar")
 
 
 @contextmanager
