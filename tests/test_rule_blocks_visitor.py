@@ -12,13 +12,11 @@ from wagtail.test.utils.form_data import streamfield
 
 from personalize.models import Segment
 from personalize.rule_blocks import RuleGroup, SegmentRulesBlock, leaf_rule_blocks, visitor
+from personalize.rule_blocks.consent import ConsentRule, GpcRule
+from personalize.rule_blocks.interests import InterestRule, PreferenceRule
 from personalize.rule_blocks.visitor import (
-    ConsentRule,
     DaysSinceFirstVisitRule,
-    GpcRule,
-    InterestRule,
     JourneyStageRule,
-    PreferenceRule,
     ReturningRule,
     ScoreRule,
     VisitsRule,

@@ -16,7 +16,9 @@ from wagtail import blocks
 
 from personalize.rule_blocks.advanced import AdvancedConditionRule
 from personalize.rule_blocks.base import Clause, RuleBlock
+from personalize.rule_blocks.consent import ConsentRule, GpcRule
 from personalize.rule_blocks.device import BrowserRule, DeviceTypeRule, OperatingSystemRule
+from personalize.rule_blocks.interests import InterestRule, PreferenceRule
 from personalize.rule_blocks.referral import (
     ChannelRule,
     QueryParameterRule,
@@ -25,12 +27,8 @@ from personalize.rule_blocks.referral import (
 )
 from personalize.rule_blocks.user import GroupRule, LoggedInRule, ProfileFieldRule
 from personalize.rule_blocks.visitor import (
-    ConsentRule,
     DaysSinceFirstVisitRule,
-    GpcRule,
-    InterestRule,
     JourneyStageRule,
-    PreferenceRule,
     ReturningRule,
     ScoreRule,
     VisitsRule,
