@@ -187,6 +187,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 WAGTAIL_SITE_NAME = "Northwind Outdoor"
+# No avatars from gravatar.com: the admin sends editors' e-mail digests to no third party.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # `make demo PORT=8080` serves (and links the admin) elsewhere.
 WAGTAILADMIN_BASE_URL = os.environ.get(
     "WAGTAILADMIN_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
