@@ -4,13 +4,13 @@
  *   with the form) but shows nothing, not even the label the StructBlock puts above a field.
  * - personalize.blocks.GatedBlock: "Groups" shows only for a group gate, "Segments" only for a
  *   segment gate; the other requirements use neither.
+ *
+ * Django may load this script before Wagtail's blocks.js (the order of merged form media is not
+ * fixed), so the definitions extend Wagtail's classes when the first block is unpacked, by which
+ * time every script of the page has run.
  */
 (function () {
   "use strict";
-  var streamField = window.wagtailStreamField && window.wagtailStreamField.blocks;
-  if (!streamField || !window.telepath) {
-    return;
-  }
 
   /* The element wrapping one child of a StructBlock: its label and its field. */
   function childWrapper(child) {
@@ -19,52 +19,74 @@
     return element ? element.closest("[data-contentpath]") : null;
   }
 
-  class KeyBlockDefinition extends streamField.FieldBlockDefinition {
-    render(placeholder, prefix, initialState, initialError, parentCapabilities) {
-      var block = super.render(placeholder, prefix, initialState, initialError, parentCapabilities);
-      var wrapper = block.element && block.element.closest("[data-contentpath]");
-      if (wrapper) {
-        wrapper.hidden = true;
-      } else if (block.element) {
-        block.element.hidden = true;
+  function keyBlockDefinition(blocks) {
+    return class KeyBlockDefinition extends blocks.FieldBlockDefinition {
+      render(placeholder, prefix, initialState, initialError, parentCapabilities) {
+        var block = super.render(placeholder, prefix, initialState, initialError, parentCapabilities);
+        var wrapper = block.element && block.element.closest("[data-contentpath]");
+        if (wrapper) {
+          wrapper.hidden = true;
+        } else if (block.element) {
+          block.element.hidden = true;
+        }
+        return block;
       }
-      return block;
-    }
+    };
   }
 
   /* Which child each requirement uses; the others are hidden. */
   var USES = { group: "groups", segment: "segments" };
 
-  class GatedBlockDefinition extends streamField.StructBlockDefinition {
-    render(placeholder, prefix, initialState, initialError) {
-      var block = super.render(placeholder, prefix, initialState, initialError);
-      var requirement = block.childBlocks.requirement;
-      var select = requirement && requirement.element && requirement.element.querySelector("select");
-      if (!select) {
+  function gatedBlockDefinition(blocks) {
+    return class GatedBlockDefinition extends blocks.StructBlockDefinition {
+      render(placeholder, prefix, initialState, initialError) {
+        var block = super.render(placeholder, prefix, initialState, initialError);
+        var requirement = block.childBlocks.requirement;
+        var select =
+          requirement && requirement.element && requirement.element.querySelector("select");
+        if (!select) {
+          return block;
+        }
+        var wrappers = {
+          groups: childWrapper(block.childBlocks.groups),
+          segments: childWrapper(block.childBlocks.segments),
+        };
+        function sync() {
+          var used = USES[select.value];
+          Object.keys(wrappers).forEach(function (name) {
+            if (wrappers[name]) wrappers[name].hidden = name !== used;
+          });
+        }
+        select.addEventListener("change", sync);
+        // Pasted or restored values are set without a change event.
+        var setState = block.setState.bind(block);
+        block.setState = function (state) {
+          setState(state);
+          sync();
+        };
+        sync();
         return block;
       }
-      var wrappers = {
-        groups: childWrapper(block.childBlocks.groups),
-        segments: childWrapper(block.childBlocks.segments),
-      };
-      function sync() {
-        var used = USES[select.value];
-        Object.keys(wrappers).forEach(function (name) {
-          if (wrappers[name]) wrappers[name].hidden = name !== used;
-        });
-      }
-      select.addEventListener("change", sync);
-      // Pasted or restored values are set without a change event.
-      var setState = block.setState.bind(block);
-      block.setState = function (state) {
-        setState(state);
-        sync();
-      };
-      sync();
-      return block;
-    }
+    };
   }
 
-  window.telepath.register("personalize.blocks.KeyBlock", KeyBlockDefinition);
-  window.telepath.register("personalize.blocks.GatedBlock", GatedBlockDefinition);
+  /* A constructor for telepath that builds the definition class on first use. */
+  function lazy(make) {
+    var definition = null;
+    return function (...args) {
+      definition = definition || make(window.wagtailStreamField.blocks);
+      return new definition(...args);
+    };
+  }
+
+  function register() {
+    window.telepath.register("personalize.blocks.KeyBlock", lazy(keyBlockDefinition));
+    window.telepath.register("personalize.blocks.GatedBlock", lazy(gatedBlockDefinition));
+  }
+
+  if (window.telepath) {
+    register();
+  } else {
+    document.addEventListener("DOMContentLoaded", register);
+  }
 })();
