@@ -312,6 +312,14 @@ def test_next_never_leaves_the_site(editor: Client) -> None:
     assert editor.post(EXIT, {"next": "https://evil.example/x"})["Location"] == "/"
 
 
+def test_a_rejected_form_links_back_only_within_the_site(editor: Client) -> None:
+    response = simulate(editor, country="XX", next="javascript:alert(1)")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'href="javascript:' not in html
+    assert '<a class="pz-simulator__cancel" href="/">' in html
+
+
 def test_the_form_needs_a_csrf_token(demo: Segment) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.get(username="admin"))

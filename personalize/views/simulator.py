@@ -76,7 +76,8 @@ def simulator(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "running": running is not None,
-        "next": form["next"].value() or "/",
+        # Checked again: a rejected form's own ``next`` may point anywhere.
+        "next": _next(request),
         "tom_select": _has_tom_select(),
     }
     status = 400 if form.is_bound else 200
