@@ -7,6 +7,7 @@ and docs/images/simulator-bar.png.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -143,8 +144,13 @@ def test_editor_simulates_from_the_page_editors_preview(
 
     # Preview → "Simulated visitor": nobody is simulated yet, the bar offers the simulator.
     editor.locator('button[data-side-panel-toggle="preview"]').click()
-    editor.locator("#id_preview_mode").select_option(label="Simulated visitor")
     preview = editor.frame_locator("#w-preview-iframe")
+    # A mode chosen before the first preview has loaded is lost: wait for it.
+    expect(preview.get_by_role("heading", name=DEFAULT_HEADING)).to_be_visible(timeout=60_000)
+    editor.locator("#id_preview_mode").select_option(label="Simulated visitor")
+    expect(editor.locator("#w-preview-iframe")).to_have_attribute(
+        "src", re.compile(r"mode=simulation"), timeout=60_000
+    )
     expect(preview.locator("#pz-sim")).to_contain_text("a visitor nothing is known about")
     expect(preview.get_by_role("heading", name=DEFAULT_HEADING)).to_be_visible()
     preview.locator("#pz-sim").get_by_role("link", name="Simulate a visitor…").click()
