@@ -108,6 +108,16 @@ def test_invalid_json_in_an_advanced_rule_gets_a_clear_message(editor_client: An
     assert "Not valid JSON" in problem["message"]
 
 
+def test_deeply_nested_json_in_an_advanced_rule_is_a_problem_not_an_error(
+    editor_client: Any,
+) -> None:
+    rules = [("advanced", {"description": "", "condition_json": "[" * 100_000})]
+    response = _describe(editor_client, _rules(rules))
+    assert response.status_code == 200
+    [problem] = response.json()["problems"]
+    assert "Not valid JSON" in problem["message"]
+
+
 def test_an_invalid_condition_in_an_advanced_rule_is_reported(editor_client: Any) -> None:
     rules = [("advanced", {"description": "", "condition_json": '{"x": {"$nope": 1}}'})]
     [problem] = _describe(editor_client, _rules(rules)).json()["problems"]

@@ -36,7 +36,7 @@ class AdvancedConditionRule(RuleBlock):
         value = super().clean(value)
         try:
             parsed = json.loads(value["condition_json"])
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             message = gettext("Not valid JSON: %(error)s") % {"error": exc}
             raise invalid("condition_json", message) from exc
         try:
