@@ -216,6 +216,12 @@ def live_counts() -> dict[str, int]:
     return dict(counter_store().live_counts([today])[today])
 
 
+def sampled_page_views() -> tuple[int, list[str]]:
+    today = datetime.now(UTC).date()
+    seen, snapshots = counter_store().samples([today]).get(today, (0, []))
+    return seen, sorted(snapshots)
+
+
 def test_editor_simulates_and_every_page_shows_the_bar(editor: Client) -> None:
     response = simulate(editor)
     assert response.status_code == 303
@@ -245,8 +251,10 @@ def test_nothing_is_stored_counted_or_cached(editor: Client, settings: Any) -> N
     # The same editor, not simulating, is a visitor like any other: counted, with a profile.
     editor.get("/")
     counts, profiles = live_counts(), list(Profile.objects.values_list("data", flat=True))
+    samples = sampled_page_views()
     assert counts
     assert len(profiles) == 1
+    assert samples[0] == 1  # the audience sample counted the page view
     simulate(editor)
 
     response = editor.get("/", {"utm_source": "newsletter", "utm_medium": "email"})
@@ -259,6 +267,7 @@ def test_nothing_is_stored_counted_or_cached(editor: Client, settings: Any) -> N
     assert "X-Personalize-Cache" not in response
     assert not {"pz_vid", "pz_attr", "pz_consent"} & set(response.cookies)
     assert live_counts() == counts
+    assert sampled_page_views() == samples
     assert list(Profile.objects.values_list("data", flat=True)) == profiles
 
 
