@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LTS_VENV ?= .venv-wagtail7
 LTS_STAMP := $(LTS_VENV)/.installed
 
-.PHONY: demo test test-lts test-wagtail install lint benchmark load clean messages
+.PHONY: demo test test-lts test-wagtail install lint benchmark load clean docs-images messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check personalize cms_site tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The screenshots in docs/images/, taken by the browser tests (a plain test run leaves them alone).
+docs-images: $(STAMP)
+	PERSONALIZE_DOCS_IMAGES=1 $(BIN)/python -m pytest tests/browser -m browser
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.docs_images import for_docs
 from tests.browser.test_editor_flow import log_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,8 +45,7 @@ def test_an_editor_who_prefers_german_gets_the_segments_in_german(
     # "Who" says each segment's rules in the editor's language.
     expect(listing.locator("tbody")).to_contain_text("Besucher mit einem Mobiltelefon")
     expect(listing.locator("tbody")).not_to_contain_text("Visitors on a mobile phone")
-    # docs/images/admin-german.png is this screenshot.
-    screenshot(editor, "admin-german")
+    for_docs(screenshot(editor, "admin-german"), "admin-german")
 
     # The segment form's labels and the rule builder.
     editor.goto(f"{base}/admin/snippets/personalize/segment/add/")

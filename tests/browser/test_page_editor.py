@@ -12,18 +12,17 @@ Screenshots are written to tests/artifacts/ and, for the docs, to docs/images/.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.docs_images import for_docs
 from tests.browser.test_editor_flow import log_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 GATE_TEASER = "The packing list is free for registered readers."
 GATE_BUTTON = "Register to see the packing list"
 GATE_CONTENT = "Packing list: shell, puffy, spare gloves"
@@ -44,13 +43,10 @@ def quiet_editor(settings: Any) -> None:
     settings.WAGTAIL_AUTO_UPDATE_PREVIEW_INTERVAL = 0
 
 
-def for_docs(path: Path, name: str) -> None:
-    """Copy a screenshot from tests/artifacts/ to docs/images/<name>.png (Wagtail 8 only: the
-    docs show the current Wagtail)."""
-    if not has_block_settings():
-        return
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_IMAGES / f"{name}.png")
+def for_current_docs(path: Path, name: str) -> None:
+    """The screenshot for the docs (Wagtail 8 only: the docs show the current Wagtail)."""
+    if has_block_settings():
+        for_docs(path, name)
 
 
 def has_block_settings() -> bool:
@@ -134,7 +130,7 @@ def test_a_registered_only_gate_publishes_on_the_first_try(
     # The inserted block has finished appearing (its header is shown) before the screenshot.
     expect(content.get_by_role("heading", name=re.compile("^Heading"))).to_be_visible()
     requirement.scroll_into_view_if_needed()
-    for_docs(screenshot(editor, "page-editor-gate"), "page-editor-gate")
+    for_current_docs(screenshot(editor, "page-editor-gate"), "page-editor-gate")
 
     publish(editor, page.title)
 
@@ -207,7 +203,7 @@ def test_a_variant_hides_its_key_and_folds_the_ab_test_and_previews_anonymously(
     else:
         for label in ab_labels:
             expect(visible_labels(editor, label)).to_have_count(1)
-    for_docs(shot, "page-editor-variant")
+    for_current_docs(shot, "page-editor-variant")
 
     # The preview panel opens on "Default visitor": the default content, logged out.
     editor.locator('button[data-side-panel-toggle="preview"]').click()

@@ -6,20 +6,18 @@ Screenshots are written to tests/artifacts/ and, for the docs, to docs/images/re
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.docs_images import for_docs
 from tests.browser.test_editor_flow import log_in_to_admin
 from tests.test_analytics_report import exact_p_beat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 EXPERIMENT = "Home page: phones call, message or come in?"
 PHONES_SEGMENT = "mobile-visitors"
 #: Exposed and converted visitors per alternative (control first), as the flush records them.
@@ -110,5 +108,4 @@ def test_report_waits_for_enough_data_then_shows_p_beat_control(
     table.scroll_into_view_if_needed()
     path = screenshot(editor, "42-report-enough-data")
     table.screenshot(path=str(path.with_name("42-report-table.png")), animations="disabled")
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path.with_name("42-report-table.png"), DOCS_IMAGES / "report.png")
+    for_docs(path.with_name("42-report-table.png"), "report")

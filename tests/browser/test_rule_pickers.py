@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.docs_images import for_docs
 from tests.browser.test_editor_flow import log_in_to_admin, open_segments, who_cell
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 EVENINGS = "Mobile visitors from Austria on weekday evenings"
 SEARCH = "Came from a search engine"
 ALPS = "Tirol and Bavaria"
@@ -100,7 +101,9 @@ def test_editor_ticks_and_searches_to_build_segments(
             break
     expect(pickers).to_have_count(0)
     screenshot(editor, "pickers-1-segment-form")
-    save_form_image(editor, rules, DOCS_IMAGES / "segment-form.png")
+    form_image = ARTIFACTS / "pickers-1-rules.png"
+    save_form_image(editor, rules, form_image)
+    for_docs(form_image, "segment-form")
     save(editor, base, EVENINGS)
     sentence = (
         "Visitors on a mobile phone from Austria on Monday, Tuesday, Wednesday, Thursday or "

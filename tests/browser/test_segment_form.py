@@ -1,8 +1,8 @@
 """In a real browser: the segment form fills in the slug, says who the rules describe and how
 many consenting page views they would have matched, all before saving.
 
-Screenshots are written to tests/artifacts/ (``40-segment-live-sentence.png`` is the one in
-docs/images/segment-live-sentence.png).
+Screenshots are written to tests/artifacts/ (``make docs-images`` copies
+``40-segment-live-sentence.png`` to docs/images/segment-live-sentence.png).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.docs_images import for_docs
 from tests.browser.test_editor_flow import log_in_to_admin, open_segments
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -102,7 +103,7 @@ def test_the_form_fills_the_slug_and_describes_the_audience_before_saving(
     expect(problems).to_be_hidden()
     expect(estimate).to_have_text("About 12 page views in the last 7 days would have matched.")
     panel.scroll_into_view_if_needed()
-    screenshot(editor, "40-segment-live-sentence")
+    for_docs(screenshot(editor, "40-segment-live-sentence"), "segment-live-sentence")
 
     # 3. A second rule, added later, with a default value: the sentence grows at once.
     rules.get_by_role("button", name="Insert a block").last.click()
