@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -34,9 +35,10 @@ from personalize.visitors.identity import (
     set_visitor_cookie,
 )
 from personalize.visitors.simulated import VIEW_AS_PARAMETER as VIEW_AS_PARAMETER
+from personalize.visitors.simulated import SimulatedVisitor, request_visitor
 from personalize.visitors.simulated import may_view_as as may_view_as
-from personalize.visitors.simulated import request_visitor
 from personalize.visitors.skip_paths import is_skipped
+from personalize.visitors.stand_in import rendered_as_anonymous
 from personalize.visitors.visitor import Visitor, _current_visitor
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,17 @@ logger = logging.getLogger(__name__)
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: Request attribute where the ``before_serve_page`` hook leaves the Wagtail page being served.
 PAGE_ATTRIBUTE = "_personalize_page"
+
+
+def _signed_out(request: HttpRequest, visitor: Visitor) -> bool:
+    """Whether the page is rendered for a simulated visitor who is not signed in.
+
+    Wagtail's previews (its dummy requests) choose their visitor and user in
+    :meth:`~personalize.pages.PersonalizedPageMixin.serve_preview`.
+    """
+    if getattr(request, "is_dummy", False):
+        return False
+    return isinstance(visitor, SimulatedVisitor) and not visitor.signed_in
 
 
 def _prefetch_keys(request: HttpRequest) -> list[str]:
@@ -61,7 +74,8 @@ class PersonalizeMiddleware:
     tracked into the profile (``TRACK_PAGE_VIEWS``), and a new visitor gets their id cookie.
     Logout and erasure delete those cookies again. Requests to the admin, static files, media
     and ``SKIP_PATHS`` get ``request.visitor`` and nothing else
-    (:mod:`personalize.visitors.skip_paths`).
+    (:mod:`personalize.visitors.skip_paths`). An editor's simulated visitor who is not signed in
+    gets the page rendered signed out (:mod:`personalize.visitors.stand_in`).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -82,7 +96,14 @@ class PersonalizeMiddleware:
         try:
             keyed = self._decide(request, visitor) if visitor.is_real else None
             answered = self._answer(request, visitor, keyed) if keyed is not None else None
-            response = answered if answered is not None else self.get_response(request)
+            if answered is not None:
+                response = answered
+            else:
+                # A simulated visitor who is not signed in gets the page signed out ("Log in");
+                # the editor is request.user again for the bar and the middleware outside.
+                signed_out = _signed_out(request, visitor)
+                with rendered_as_anonymous(request) if signed_out else nullcontext():
+                    response = self.get_response(request)
             # Before tracking reads the visitor: only what the render read counts.
             uncovered = visitor.uncovered
         finally:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from functools import cache
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from personalize.visitors.registry import current_segments
 from personalize.visitors.simulated import preview_visitor
+from personalize.visitors.stand_in import PreviewVisitorUser as PreviewVisitorUser
+from personalize.visitors.stand_in import rendered_as_anonymous
 from personalize.visitors.visitor import Visitor
 
 #: Preview mode names are ``segment:<slug>``; the empty mode is the default visitor.
@@ -47,56 +47,6 @@ def has_personalized_fields(page_class: type) -> bool:
         return False
     fields = [f for f in meta.get_fields() if isinstance(f, StreamField)]
     return any(uses_personalized_blocks(f.stream_block) for f in fields)
-
-
-class PreviewVisitorUser(AnonymousUser):
-    """The logged-out visitor a preview is rendered for, on an editor's behalf.
-
-    Templates see an anonymous user: ``request.user.is_authenticated`` is False, so a header
-    offers "Log in" rather than the editor's name. Only Wagtail's check that the user may use
-    the admin is answered for the editor, so the userbar and its content checks still work in
-    the preview panel (Wagtail 7.1 and later).
-
-    Args:
-        editor: the user who asked for the preview (:attr:`editor`).
-    """
-
-    def __init__(self, editor: Any) -> None:
-        #: The user who asked for the preview.
-        self.editor = editor
-
-    def has_perm(self, perm: str, obj: Any = None) -> bool:
-        """Only ``wagtailadmin.access_admin``, and only as the editor has it."""
-        if perm != "wagtailadmin.access_admin" or not _userbar_serves_anonymous_users():
-            return False
-        return bool(self.editor.has_perm(perm, obj))
-
-
-@cache
-def _userbar_serves_anonymous_users() -> bool:
-    """Whether Wagtail's userbar renders for an anonymous user (7.1 and later: its ``Userbar``
-    component). Wagtail 7.0 looks the user's profile up, so its previews go without it."""
-    from wagtail.admin import userbar
-
-    return hasattr(userbar, "Userbar")
-
-
-@contextmanager
-def rendered_as_anonymous(request: HttpRequest) -> Iterator[None]:
-    """While rendering, ``request.user`` is a :class:`PreviewVisitorUser`; then the editor again.
-
-    Permission checks before rendering (Wagtail's preview views) and the response middleware see
-    the real user.
-    """
-    editor = getattr(request, "user", None)
-    request.user = PreviewVisitorUser(editor if editor is not None else AnonymousUser())
-    try:
-        yield
-    finally:
-        if editor is None:
-            del request.user
-        else:
-            request.user = editor
 
 
 class PersonalizedPageMixin:

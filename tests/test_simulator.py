@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from personalize.analytics.store import counter_store
 from personalize.blocks.simulation_bar import describe, show_simulation
+from personalize.middleware import PersonalizeMiddleware
 from personalize.models import Profile, Segment
 from personalize.signals.consent import dump_consent_cookie
 from personalize.visitors.simulated import (
@@ -32,6 +33,7 @@ from personalize.visitors.simulation import (
     simulated_profile,
     simulated_referral,
 )
+from personalize.visitors.stand_in import PreviewVisitorUser, real_user
 from tests.conftest import IPHONE, without_clock_segments
 
 SEGMENT = "Mobile visitors from Austria on weekday evenings"
@@ -39,6 +41,13 @@ SLUG = "austrian-weekday-evening-phones"
 FORM = "/admin/personalize/simulate/"
 EXIT = "/admin/personalize/simulate/exit/"
 DACH_HEADING = "Free shipping to Germany, Austria and Switzerland"
+
+
+def _userbar_serves_anonymous() -> bool:
+    """Wagtail 7.1 and later render the userbar for a signed-out page an editor asked for."""
+    from wagtail.admin import userbar
+
+    return hasattr(userbar, "Userbar")
 
 
 def monday() -> date:
@@ -305,9 +314,41 @@ def test_bad_input_is_a_message_not_an_error(editor: Client) -> None:
 def test_region_must_belong_to_the_country(editor: Client) -> None:
     response = simulate(editor, region="DE-BY")
     assert response.status_code == 400
-    assert "give its region as a code" in response.content.decode()
-    assert simulate(editor, region="7").status_code == 303
+    assert "Bavaria (Germany) is not in Austria." in response.content.decode()
+    assert SESSION_KEY not in editor.session
+    assert simulate(editor, region="AT-7").status_code == 303
     assert stored_region(editor) == "AT-7"
+
+
+def test_region_is_chosen_by_name_and_kept_as_its_code(editor: Client) -> None:
+    html = editor.get(FORM).content.decode()
+    assert '<option value="AT-7">Tirol (Austria)</option>' in html
+    assert '<option value="DE-BY" data-alias="Bayern">Bavaria (Germany)</option>' in html
+    assert 'data-controller="personalize-picker"' in html
+    assert "personalize/pickers.js" in html
+    # A region without a country gives its country.
+    assert simulate(editor, country="", region="AT-7").status_code == 303
+    simulation = read_simulation(editor.session[SESSION_KEY])
+    assert simulation is not None
+    assert (simulation.country, simulation.region) == ("AT", "AT-7")
+    assert (
+        '<option value="AT-7" selected>Tirol (Austria)</option>'
+        in editor.get(FORM).content.decode()
+    )
+
+
+def test_the_bar_names_the_region(editor: Client) -> None:
+    simulate(editor, region="AT-7", city="Innsbruck")
+    html = editor.get("/").content.decode()
+    assert "a mobile phone from Innsbruck, Tirol (Austria), Monday 19:30 (Europe/Vienna)" in html
+
+
+@pytest.mark.parametrize("region", ["7", "at-7", "AT-99", "Tirol", "x" * 5000])
+def test_a_region_not_in_the_list_is_a_form_error(editor: Client, region: str) -> None:
+    response = simulate(editor, region=region)
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
+    assert SESSION_KEY not in editor.session
 
 
 def stored_region(client: Client) -> str | None:
@@ -358,6 +399,103 @@ def test_the_editor_needs_admin_access(demo: Segment) -> None:
     assert "Simulating:" in client.get("/").content.decode()
 
 
+# Signed out or signed in: the user the page is rendered for
+
+
+def test_a_signed_out_visitor_sees_the_page_logged_out(editor: Client) -> None:
+    simulate(editor)
+    html = editor.get("/").content.decode()
+    assert DACH_HEADING in html
+    assert 'href="/accounts/login/?next=/"' in html
+    assert "Log out" not in html
+    # The simulator's own parts are the editor's: the bar with Edit and Exit, its CSRF token.
+    assert f'href="{FORM}?next=%2F"' in html
+    assert f'action="{EXIT}"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    # The userbar asks the editor (Wagtail 7.0's cannot serve a signed-out page: none there).
+    assert ("Edit the simulated visitor…" in html) is _userbar_serves_anonymous()
+    # The simulator itself still knows the editor.
+    form = editor.get(FORM)
+    assert form.status_code == 200
+    assert "Stop simulating" in form.content.decode()
+
+
+def test_a_signed_in_visitor_is_the_editor(editor: Client) -> None:
+    simulate(editor, logged_in="on")
+    html = editor.get("/").content.decode()
+    assert "Log out Ada" in html
+    assert "signed in" in html
+    assert "Edit the simulated visitor…" in html
+
+
+def test_view_as_is_logged_out(editor: Client) -> None:
+    html = editor.get("/", {"pz_view_as": "dach"}).content.decode()
+    assert "Free shipping to Germany" in html
+    assert "Log out" not in html
+    assert 'href="/accounts/login/?next=/"' in html
+    assert "Viewing as:" in html
+
+
+def test_the_debug_page_still_knows_the_editor(editor: Client) -> None:
+    simulate(editor)
+    response = editor.get("/personalize/debug/")
+    assert response.status_code == 200
+    assert "&quot;AT&quot;" in response.content.decode()  # geo.country, JSON in HTML
+
+
+def _simulating_request(rf: Any, simulation_fields: dict[str, Any]) -> Any:
+    admin = User.objects.get(username="admin")
+    request = rf.get("/")
+    request.user = admin
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
+    request.session = SessionStore()
+    simulation = Simulation(user_id=admin.pk, country="AT", **simulation_fields)
+    request.session[SESSION_KEY] = simulation.to_data()
+    return request
+
+
+@pytest.mark.parametrize(("fields", "signed_in"), [({}, False), ({"logged_in": True}, True)])
+def test_the_editor_is_request_user_again_after_the_page(
+    demo: Segment, rf: Any, fields: dict[str, Any], signed_in: bool
+) -> None:
+    request = _simulating_request(rf, fields)
+    admin = request.user
+    seen: list[Any] = []
+
+    def page(req: Any) -> HttpResponse:
+        seen.append(req.user)
+        return HttpResponse("<html><body><p>page</p></body></html>")
+
+    response = PersonalizeMiddleware(page)(request)
+
+    assert seen[0].is_authenticated is signed_in
+    assert (seen[0] is admin) is signed_in
+    assert request.user is admin
+    assert "Simulating:" in response.content.decode()
+
+
+def test_a_view_that_logs_in_keeps_its_user(demo: Segment, rf: Any) -> None:
+    request = _simulating_request(rf, {})
+    member = User.objects.create_user("member", "m@example.com", "pw")
+
+    def log_in(req: Any) -> HttpResponse:
+        req.user = member
+        return HttpResponse("<html><body></body></html>")
+
+    PersonalizeMiddleware(log_in)(request)
+    assert request.user is member
+
+
+def test_the_stand_in_answers_only_admin_access_as_the_editor(demo: Segment) -> None:
+    admin = User.objects.get(username="admin")
+    stand_in = PreviewVisitorUser(admin)
+    assert stand_in.is_authenticated is False
+    assert stand_in.has_perm("wagtailadmin.access_admin") is _userbar_serves_anonymous()
+    assert stand_in.has_perm("wagtailcore.change_page") is False
+    assert real_user(stand_in) is admin
+    assert real_user(admin) is admin
+
+
 # "View as" is a simulation that forces a segment
 
 
@@ -380,7 +518,8 @@ def test_userbar_offers_the_simulator_and_ends_view_as(editor: Client) -> None:
     assert f"{FORM}?next=%2F" in html
     html = editor.get("/", {"pz_view_as": "dach"}).content.decode()
     assert f'action="{EXIT}"' in html
-    assert "View as: From DACH ✓" in html
+    # "View as" renders the page signed out: Wagtail 7.0's userbar is not there then.
+    assert ("View as: From DACH ✓" in html) is _userbar_serves_anonymous()
 
 
 # The bar only goes into HTML
@@ -423,3 +562,22 @@ def test_preview_shows_the_simulated_visitor(demo: Segment, rf: Any) -> None:
     assert isinstance(request.visitor, SimulatedVisitor)
     assert request.visitor.segment_slugs >= {SLUG, "dach", "mobile-visitors"}
     assert reverse("personalize_simulator:form") == FORM
+
+
+def test_preview_through_wagtail_shows_the_simulated_visitor_logged_out(
+    editor: Client, rf: Any
+) -> None:
+    from cms_site.home.models import HomePage
+
+    simulate(editor)
+    cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in editor.cookies.items())
+    original = rf.get("/admin/", HTTP_COOKIE=cookies)
+    original.user = User.objects.get(username="admin")
+    response = HomePage.objects.get().make_preview_request(
+        original, "simulation", extra_request_attrs={"in_preview_panel": True}
+    )
+    html = response.content.decode()
+    assert DACH_HEADING in html
+    assert "a mobile phone from Austria, Monday 19:30 (Europe/Vienna)" in html
+    assert "Log out" not in html
+    assert 'href="/accounts/login/?next=/"' in html

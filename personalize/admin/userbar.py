@@ -16,6 +16,7 @@ from personalize.middleware import VIEW_AS_PARAMETER
 from personalize.pages import has_personalized_fields
 from personalize.visitors.registry import current_segments
 from personalize.visitors.simulated import SimulatedVisitor
+from personalize.visitors.stand_in import real_user
 
 
 class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
@@ -91,7 +92,8 @@ class ViewAsSegmentItem(BaseItem):  # type: ignore[misc]
     def _render(self, request: HttpRequest | None) -> str:
         if request is None or not self.page.id or getattr(request, "is_preview", False):
             return ""
-        if not self.page.permissions_for_user(request.user).can_edit():
+        # Answered for the editor, also when the page renders signed out for a simulation.
+        if not self.page.permissions_for_user(real_user(request.user)).can_edit():
             return ""
         choices = self.choices(request)
         context = {

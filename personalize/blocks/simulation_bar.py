@@ -59,8 +59,10 @@ def describe(visitor: SimulatedVisitor) -> str:
     extra = [v for v in (device.get("os"), device.get("browser")) if v]
     if extra:
         what = f"{what} ({', '.join(extra)})"
-    country = geo.get("country")
-    place = [geo.get("city"), geo.get("region"), country and format_value(country, "geo.country")]
+    country, region = geo.get("country"), geo.get("region")
+    # A region names its country: "Tirol (Austria)".
+    area = format_value(region, "geo.region") if region else None
+    place = [geo.get("city"), area or (country and format_value(country, "geo.country"))]
     where = ", ".join(str(p) for p in place if p)
     sentence = gettext("%(device)s from %(place)s, %(day)s %(time)s (%(zone)s)") % {
         "device": what,

@@ -3,11 +3,12 @@
 ``CheckboxGroup`` shows every choice as a labelled checkbox (grouped under headings when the
 choices are grouped, with an optional explanation under each). ``SearchableSelectMultiple`` is
 a ``<select multiple>`` that ``personalize/pickers.js`` turns into a Tom Select picker: type to
-filter, Enter or a click to add, Backspace or the × button to remove. Both work inside
-StreamField blocks, which Wagtail builds in the browser through telepath: the checkbox group
-uses Wagtail's own adapter for checkbox lists, the searchable list its own
-(``personalize.widgets.Picker`` in ``pickers.js``), and a Stimulus controller
-(``personalize-picker``) starts Tom Select on every such list that enters the page.
+filter, Enter or a click to add, Backspace or the × button to remove; ``SearchableSelect`` is
+the same for one choice, in plain forms. The first two work inside StreamField blocks, which
+Wagtail builds in the browser through telepath: the checkbox group uses Wagtail's own adapter for
+checkbox lists, the searchable list its own (``personalize.widgets.Picker`` in ``pickers.js``),
+and a Stimulus controller (``personalize-picker``) starts Tom Select on every such list that
+enters the page (or, outside the admin, the script watches the page itself).
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ class SearchableSelectMultiple(forms.SelectMultiple):
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
         """The ``<select>``, written here: Django's option template costs about half a
         millisecond an option, and the regions are thousands."""
-        select_attrs = {**self.build_attrs(self.attrs, attrs), "multiple": True}
+        select_attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            select_attrs["multiple"] = True
         selected = {str(item) for item in self.format_value(value)}
         # Read per render: choices and aliases follow the active language (and the database,
         # for groups). The widget is shared by every request, as blocks are.
@@ -139,6 +142,18 @@ class SearchableSelectMultiple(forms.SelectMultiple):
             css={"all": [f"{_VENDOR}tom-select.min.css", "personalize/pickers.css"]},
             js=[f"{_VENDOR}tom-select.complete.min.js", "personalize/pickers.js"],
         )
+
+
+class SearchableSelect(SearchableSelectMultiple):
+    """The same searchable list for one choice, in a plain Django form (not in a block).
+
+    Put an empty choice first to let the field be left empty (Tom Select then offers it as an
+    option). The simulator's form picks its region with it.
+    """
+
+    allow_multiple_selected = False
+    value_from_datadict = forms.Widget.value_from_datadict
+    value_omitted_from_data = forms.Widget.value_omitted_from_data
 
 
 def _option(value: Any, label: Any, selected: set[str], aliases: Mapping[str, str]) -> str:

@@ -41,6 +41,7 @@ from personalize.tracking.choices import change_consent, set_preference
 from personalize.tracking.events import track
 from personalize.views.forms import ConsentForm, EventError, PreferenceForm, clean_event
 from personalize.visitors.ratelimit import MESSAGE, retry_after, too_many_requests
+from personalize.visitors.stand_in import real_user
 from personalize.visitors.visitor import Visitor, visitor_of
 
 logger = logging.getLogger(__name__)
@@ -264,11 +265,14 @@ def preference(request: HttpRequest) -> HttpResponse:
 
 
 def debug_allowed(request: HttpRequest) -> bool:
-    """Staff users always; everyone when DEBUG (or when DEBUG_VIEW is True); nobody when False."""
+    """Staff users always; everyone when DEBUG (or when DEBUG_VIEW is True); nobody when False.
+
+    An editor simulating a signed-out visitor is still the editor here.
+    """
     mode = personalize_settings.DEBUG_VIEW
     if mode is False:
         return False
-    user = getattr(request, "user", None)
+    user = real_user(getattr(request, "user", None))
     if user is not None and user.is_authenticated and user.is_staff:
         return True
     return bool(mode) or bool(settings.DEBUG)

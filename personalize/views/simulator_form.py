@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from personalize.profiles.scoring import current_config
 from personalize.rule_blocks import choices
+from personalize.rule_blocks.regions import region_aliases, region_choices, region_label
+from personalize.rule_blocks.widgets import SearchableSelect
 from personalize.signals.consent import ANALYTICS, OPTIONAL_PURPOSES, PERSONALIZATION
-from personalize.signals.geo import normalize_geo
 from personalize.visitors.simulation import (
     MAX_GROUPS,
     MAX_ITEMS,
@@ -57,11 +58,12 @@ class SimulationForm(forms.Form):
     """
 
     country = forms.ChoiceField(label=_("Country"), required=False)
-    region = forms.CharField(
+    # Chosen by name ("Tirol (Austria)") as in the rule builder, kept as its code (AT-7).
+    region = forms.ChoiceField(
         label=_("Region"),
         required=False,
-        max_length=10,
-        help_text=_("An ISO 3166-2 code, such as AT-7 (Tyrol)."),
+        widget=SearchableSelect(aliases=region_aliases),
+        help_text=_("Type a region's name, e.g. Tirol or Bavaria."),
     )
     city = forms.CharField(label=_("City"), required=False, max_length=MAX_TEXT)
     timezone = forms.ChoiceField(
@@ -132,6 +134,7 @@ class SimulationForm(forms.Form):
         fields = self.fields
         unknown = _("Unknown")
         fields["country"].choices = _blank(unknown) + choices.countries()  # type: ignore[attr-defined]
+        fields["region"].choices = _blank(unknown) + region_choices()  # type: ignore[attr-defined]
         fields["timezone"].choices = _blank(_("From the country")) + _zones()  # type: ignore[attr-defined]
         fields["device"].choices = choices.DEVICE_TYPES  # type: ignore[attr-defined]
         fields["os"].choices = _blank(unknown) + choices.OPERATING_SYSTEMS  # type: ignore[attr-defined]
@@ -159,17 +162,23 @@ class SimulationForm(forms.Form):
         data["prefs"] = "\n".join(f"{key} = {value}" for key, value in simulation.prefs)
         return data
 
-    def clean_region(self) -> str:
-        region: str = self.cleaned_data["region"].strip()
-        if not region:
-            return ""
-        country = self.data.get("country") or ""
-        valid = normalize_geo({"country": country, "region": region})["region"]
-        if valid is None:
-            raise forms.ValidationError(
-                _("Choose a country and give its region as a code, such as AT-7.")
+    def clean(self) -> dict[str, Any]:
+        """A region without a country gives its country; one of another country is an error."""
+        data: dict[str, Any] = super().clean() or {}
+        region, country = data.get("region"), data.get("country")
+        if not region or "country" in self.errors:
+            return data
+        own = region.partition("-")[0]
+        if not country:
+            data["country"] = own
+        elif country != own:
+            names = dict(choices.countries())
+            self.add_error(
+                "region",
+                _("%(region)s is not in %(country)s.")
+                % {"region": region_label(region), "country": names.get(country, country)},
             )
-        return valid
+        return data
 
     def clean_groups(self) -> list[str]:
         groups: list[str] = self.cleaned_data["groups"]

@@ -30,6 +30,7 @@ from personalize.visitors.simulation import (
     simulated_consent,
     simulated_profile,
 )
+from personalize.visitors.stand_in import real_user
 from personalize.visitors.visitor import Visitor
 
 #: Query parameter with which editors view a live page as a segment ("-": as nobody). It starts
@@ -39,9 +40,14 @@ VIEW_AS_PARAMETER = "pz_view_as"
 SESSION_KEY = "personalize_simulation"
 
 
+def editor_of(request: HttpRequest) -> Any:
+    """The request's user; while a page renders signed out for them, the editor behind it."""
+    return real_user(getattr(request, "user", None))
+
+
 def may_view_as(request: HttpRequest) -> bool:
     """Only users who may use the Wagtail admin can see pages as another audience."""
-    user = getattr(request, "user", None)
+    user = editor_of(request)
     if user is None or not user.is_authenticated:
         return False
     return bool(user.has_perm("wagtailadmin.access_admin"))
@@ -121,6 +127,16 @@ class SimulatedVisitor(Visitor):
     def authenticated(self) -> bool:
         """Whether the simulated visitor is signed in ("view as": never)."""
         self.used = True
+        return self.signed_in
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether the simulated visitor is signed in, without counting as a use.
+
+        A visitor who is not (and every "view as") gets pages rendered signed out, with a
+        stand-in for ``request.user`` (:mod:`personalize.visitors.stand_in`); a signed-in one
+        is rendered with the editor's own user.
+        """
         return self.simulates_signals and self.simulation.logged_in
 
 
@@ -146,8 +162,7 @@ def stored_simulation(request: HttpRequest) -> Simulation | None:
     simulation = read_simulation(session.get(SESSION_KEY))
     if simulation is None or not may_view_as(request):
         return None
-    user = getattr(request, "user", None)
-    return simulation if simulation.user_id == getattr(user, "pk", None) else None
+    return simulation if simulation.user_id == getattr(editor_of(request), "pk", None) else None
 
 
 def save_simulation(request: HttpRequest, simulation: Simulation) -> None:
@@ -172,7 +187,7 @@ def view_as_simulation(request: HttpRequest) -> Simulation | None:
         return None
     if slug != "-" and current_segments().get(slug) is None:
         return None
-    user_id: int = request.user.pk  # type: ignore[assignment]
+    user_id: int = editor_of(request).pk
     return Simulation(user_id=user_id, view_as=slug)
 
 
@@ -194,6 +209,5 @@ def preview_visitor(request: HttpRequest) -> SimulatedVisitor:
     """The simulated visitor of a preview: the editor's simulation, or a blank one."""
     simulation = stored_simulation(request)
     if simulation is None:
-        user = getattr(request, "user", None)
-        simulation = Simulation(user_id=getattr(user, "pk", None) or 0)
+        simulation = Simulation(user_id=getattr(editor_of(request), "pk", None) or 0)
     return SimulatedVisitor(request, simulation)

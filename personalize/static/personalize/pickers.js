@@ -2,7 +2,8 @@
  * The rule builder's searchable pickers (personalize/rule_blocks/widgets.py).
  *
  * A <select multiple data-controller="personalize-picker"> becomes a Tom Select picker: type to
- * filter (by name or alias), Enter or a click adds, Backspace or the × button removes.
+ * filter (by name or alias), Enter or a click adds, Backspace or the × button removes. A single
+ * <select> (SearchableSelect, in plain forms) becomes a searchable single choice.
  *
  * - The Stimulus controller "personalize-picker" starts Tom Select on every such list, also on
  *   the ones StreamField blocks add later (Stimulus watches the page).
@@ -34,8 +35,11 @@
       return select.tomselect;
     }
     const data = select.dataset;
+    // A single choice (the simulator's region) keeps its empty choice as an option to pick.
+    const single = !select.multiple;
     const picker = new window.TomSelect(select, {
-      plugins: { remove_button: { title: '', label: '×' } },
+      plugins: single ? [] : { remove_button: { title: '', label: '×' } },
+      allowEmptyOption: single,
       searchField: ['text', 'alias'],
       maxOptions: 200,
       // Filter on every key: with a delay, Enter right after typing took the unfiltered first.
