@@ -35,7 +35,12 @@ from personalize.visitors.identity import (
     set_visitor_cookie,
 )
 from personalize.visitors.simulated import VIEW_AS_PARAMETER as VIEW_AS_PARAMETER
-from personalize.visitors.simulated import SimulatedVisitor, request_visitor
+from personalize.visitors.simulated import (
+    SimulatedVisitor,
+    hint_simulating,
+    request_visitor,
+    started_simulating,
+)
 from personalize.visitors.simulated import may_view_as as may_view_as
 from personalize.visitors.skip_paths import is_skipped
 from personalize.visitors.stand_in import rendered_as_anonymous
@@ -111,7 +116,9 @@ class PersonalizeMiddleware:
         # The "Simulating: …" bar, for the visitor the page was rendered for (a preview's own).
         show_simulation(request, response)
         if not visitor.is_real:
-            # Nothing stored or counted, no cookie, and no cache may keep the page.
+            # Nothing stored or counted, no visitor cookie, and no cache may keep the page.
+            if started_simulating(request):  # "view as" from a link: later pages look for it
+                hint_simulating(request, response, on=True)
             patch_cache_control(response, private=True, no_store=True)
             return response
         page: object = getattr(request, PAGE_ATTRIBUTE, None)

@@ -22,6 +22,7 @@ from personalize.middleware import PersonalizeMiddleware
 from personalize.models import Profile, Segment
 from personalize.signals.consent import dump_consent_cookie
 from personalize.visitors.simulated import (
+    HINT_COOKIE,
     SESSION_KEY,
     SimulatedVisitor,
 )
@@ -235,6 +236,8 @@ def test_editor_simulates_and_every_page_shows_the_bar(editor: Client) -> None:
     response = simulate(editor)
     assert response.status_code == 303
     assert response["Location"] == "/"
+    hint = response.cookies[HINT_COOKIE]
+    assert (hint.value, hint["httponly"], hint["samesite"]) == ("1", True, "Lax")
 
     html = editor.get("/").content.decode()
     assert DACH_HEADING in html
@@ -247,6 +250,7 @@ def test_editor_simulates_and_every_page_shows_the_bar(editor: Client) -> None:
     exit_response = editor.post(EXIT, {"next": "/journal/"})
     assert exit_response.status_code == 303
     assert exit_response["Location"] == "/journal/"
+    assert exit_response.cookies[HINT_COOKIE].value == ""  # deleted
     after = editor.get("/").content.decode()
     assert "Simulating:" not in after
     assert DACH_HEADING not in after
@@ -287,6 +291,7 @@ def test_a_non_editors_simulation_is_ignored(demo: Segment) -> None:
     session = client.session
     session[SESSION_KEY] = austrian_phone(monday(), user_id=member.pk).to_data()
     session.save()
+    client.cookies[HINT_COOKIE] = "1"
 
     html = client.get("/").content.decode()
     assert "Simulating:" not in html
@@ -448,6 +453,7 @@ def _simulating_request(rf: Any, simulation_fields: dict[str, Any]) -> Any:
     request = rf.get("/")
     request.user = admin
     request.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
+    request.COOKIES[HINT_COOKIE] = "1"
     request.session = SessionStore()
     simulation = Simulation(user_id=admin.pk, country="AT", **simulation_fields)
     request.session[SESSION_KEY] = simulation.to_data()
@@ -503,6 +509,7 @@ def test_view_as_lasts_until_exit(editor: Client) -> None:
     first = editor.get("/", {"pz_view_as": "paid-search"})
     assert "10% off your first order" in first.content.decode()
     assert "no-store" in first["Cache-Control"]
+    assert first.cookies[HINT_COOKIE].value == "1"
 
     html = editor.get("/").content.decode()
     assert "10% off your first order" in html
@@ -550,6 +557,7 @@ def test_preview_shows_the_simulated_visitor(demo: Segment, rf: Any) -> None:
     request = rf.get("/")
     request.user = admin
     request.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
+    request.COOKIES[HINT_COOKIE] = "1"
     request.session = SessionStore()
     request.session[SESSION_KEY] = austrian_phone(monday(), user_id=admin.pk).to_data()
     home = HomePage.objects.get()
@@ -581,3 +589,28 @@ def test_preview_through_wagtail_shows_the_simulated_visitor_logged_out(
     assert "a mobile phone from Austria, Monday 19:30 (Europe/Vienna)" in html
     assert "Log out" not in html
     assert 'href="/accounts/login/?next=/"' in html
+
+
+def _session_request(rf: Any, hint: bool) -> Any:
+    """A request with a session holding the admin's simulation, with or without the hint."""
+    admin = User.objects.get(username="admin")
+    request = rf.get("/", headers={"User-Agent": IPHONE})
+    request.user = admin
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
+    if hint:
+        request.COOKIES[HINT_COOKIE] = "1"
+    request.session = SessionStore()
+    request.session[SESSION_KEY] = austrian_phone(monday(), user_id=admin.pk).to_data()
+    request.session.accessed = False
+    return request
+
+
+@pytest.mark.parametrize("hint", [False, True])
+def test_only_a_browser_with_the_hint_has_its_session_read(
+    demo: Segment, rf: Any, hint: bool
+) -> None:
+    request = _session_request(rf, hint)
+    PersonalizeMiddleware(lambda r: HttpResponse("<html><body>page</body></html>"))(request)
+    # Without the hint a visitor's session (a basket, say) costs nothing: it is not read.
+    assert request.session.accessed is hint
+    assert isinstance(request.visitor, SimulatedVisitor) is hint

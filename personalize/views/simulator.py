@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from personalize.views.endpoints import safe_next, see_other
 from personalize.views.simulator_form import NEXT_LENGTH, SimulationForm
 from personalize.visitors.simulated import (
+    hint_simulating,
     may_view_as,
     save_simulation,
     stop_simulation,
@@ -69,7 +70,9 @@ def simulator(request: HttpRequest) -> HttpResponse:
         form = SimulationForm(request.POST)
         if form.is_valid():
             save_simulation(request, form.simulation(request.user.pk))
-            return _private(see_other(_next(request)))
+            response = see_other(_next(request))
+            hint_simulating(request, response, on=True)
+            return _private(response)
     else:
         initial = {**SimulationForm.initial_for(running), "next": _next(request)}
         form = SimulationForm(initial=initial)
@@ -91,7 +94,9 @@ def exit_simulation(request: HttpRequest) -> HttpResponse:
     if not may_view_as(request):
         raise PermissionDenied
     stop_simulation(request)
-    return _private(see_other(_next(request)))
+    response = see_other(_next(request))
+    hint_simulating(request, response, on=False)
+    return _private(response)
 
 
 #: Included by ``wagtail_hooks`` under the admin, namespace ``personalize_simulator``.

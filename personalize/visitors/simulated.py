@@ -18,11 +18,12 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from personalize.profiles.scoring import current_config
 from personalize.signals.consent import ConsentState
 from personalize.visitors.context import VisitorContext, build_context
+from personalize.visitors.identity import cookie_secure
 from personalize.visitors.registry import current_segments
 from personalize.visitors.simulation import (
     Simulation,
@@ -38,6 +39,13 @@ from personalize.visitors.visitor import Visitor
 VIEW_AS_PARAMETER = "pz_view_as"
 #: The session key holding the editor's simulation.
 SESSION_KEY = "personalize_simulation"
+#: Set on the editor's browser while they simulate. Only a request that carries it has its
+#: session read for a simulation, so visitors with a session of their own (a basket, say) pay
+#: no session read for the simulator. It grants nothing: the simulation, its editor and their
+#: permission are checked in the session.
+HINT_COOKIE = "pz_simulating"
+#: Request attribute: a "view as" started in this request (the response sets the hint cookie).
+_STARTED = "_personalize_simulation_started"
 
 
 def editor_of(request: HttpRequest) -> Any:
@@ -151,10 +159,11 @@ def _forced_segments(simulation: Simulation) -> frozenset[int] | None:
 def stored_simulation(request: HttpRequest) -> Simulation | None:
     """The simulation the request's editor keeps in their session, or None.
 
-    A visitor without a session costs nothing; a simulation kept for another user, or for a
-    user who may no longer use the admin, is ignored.
+    A request without the hint cookie (:data:`HINT_COOKIE`) or a session costs nothing; a
+    simulation kept for another user, or for a user who may no longer use the admin, is
+    ignored.
     """
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    if HINT_COOKIE not in request.COOKIES or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     session = getattr(request, "session", None)
     if session is None:
@@ -166,8 +175,27 @@ def stored_simulation(request: HttpRequest) -> Simulation | None:
 
 
 def save_simulation(request: HttpRequest, simulation: Simulation) -> None:
-    """Keep ``simulation`` for the request's editor, in their session."""
+    """Keep ``simulation`` for the request's editor, in their session.
+
+    The response must set the hint cookie (:func:`hint_simulating`).
+    """
     request.session[SESSION_KEY] = simulation.to_data()
+    request.__dict__[_STARTED] = True
+
+
+def hint_simulating(request: HttpRequest, response: HttpResponse, on: bool) -> None:
+    """Set (``on``) or delete the hint cookie that makes later requests look for a simulation."""
+    if on:
+        response.set_cookie(
+            HINT_COOKIE, "1", httponly=True, samesite="Lax", secure=cookie_secure(request)
+        )
+    else:
+        response.delete_cookie(HINT_COOKIE, samesite="Lax")
+
+
+def started_simulating(request: HttpRequest) -> bool:
+    """Whether this request started a simulation (its response must set the hint cookie)."""
+    return bool(request.__dict__.get(_STARTED))
 
 
 def stop_simulation(request: HttpRequest) -> bool:
