@@ -525,6 +525,9 @@ def test_userbar_offers_the_simulator_and_ends_view_as(editor: Client) -> None:
     assert f"{FORM}?next=%2F" in html
     html = editor.get("/", {"pz_view_as": "dach"}).content.decode()
     assert f'action="{EXIT}"' in html
+    # The bar of the very page that started "view as" has its own Exit (the hint cookie comes
+    # with this response).
+    assert "pz-sim__button--exit" in html
     # "View as" renders the page signed out: Wagtail 7.0's userbar is not there then.
     assert ("View as: From DACH ✓" in html) is _userbar_serves_anonymous()
 

@@ -163,7 +163,8 @@ def stored_simulation(request: HttpRequest) -> Simulation | None:
     simulation kept for another user, or for a user who may no longer use the admin, is
     ignored.
     """
-    if HINT_COOKIE not in request.COOKIES or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    hinted = HINT_COOKIE in request.COOKIES or started_simulating(request)
+    if not hinted or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     session = getattr(request, "session", None)
     if session is None:
