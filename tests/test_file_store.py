@@ -182,6 +182,26 @@ def test_concurrent_counting_is_exact_and_saved(path: Path) -> None:
     assert _store(path).live_counts([DAY]) == {DAY: {IMP: 2400, "seg|3": 4800}}
 
 
+def test_close_waits_for_a_save_in_flight(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(path)
+    store.add(DAY, {IMP: 5})
+    writing = threading.Event()
+    write_file = file_sync.write_file
+
+    def slow_write(target: Path, snapshot: Any) -> Any:
+        writing.set()
+        time.sleep(0.3)  # the timer's save is still writing when the process closes the store
+        return write_file(target, snapshot)
+
+    monkeypatch.setattr(file_sync, "write_file", slow_write)
+    timer_save = threading.Thread(target=store.save)
+    timer_save.start()
+    assert writing.wait(5)
+    store.close()
+    assert _store(path).live_counts([DAY]) == {DAY: {IMP: 5}}
+    timer_save.join()
+
+
 # -- other processes -----------------------------------------------------------------------------
 
 

@@ -265,7 +265,9 @@ class FileSyncedStore(LocalCounterStore):
             False when the file could not be written (logged at most once a minute; the changes
             stay in memory and the save is tried again).
         """
-        with self._lock:
+        # A save in flight (the timer's) has already taken the changes: it must land before
+        # "nothing to save" is true (close() and exit rely on it).
+        with self._save_lock, self._lock:
             if not self._dirty:
                 return True
         try:
