@@ -92,14 +92,22 @@ def _empty() -> GeoDict:
 
 
 @functools.cache
-def _continent_table() -> Mapping[str, str]:
-    text = resources.files("personalize").joinpath("data/continents.txt").read_text("utf-8")
+def country_table(name: str) -> Mapping[str, str]:
+    """A table ``country code → value`` from ``personalize/data/<name>`` (read once).
+
+    The file holds one ``CODE value`` pair a line; lines starting with ``#`` are comments.
+    """
+    text = resources.files("personalize").joinpath(f"data/{name}").read_text("utf-8")
     table: dict[str, str] = {}
     for line in text.splitlines():
         fields = line.split()
         if len(fields) == 2 and not line.startswith("#"):
             table[fields[0]] = fields[1]
     return MappingProxyType(table)
+
+
+def _continent_table() -> Mapping[str, str]:
+    return country_table("continents.txt")
 
 
 def continent_for(country: str | None) -> str | None:

@@ -19,8 +19,6 @@ import functools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
-from importlib import resources
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +32,7 @@ from personalize.signals.consent import (
     ConsentState,
     clean_purposes,
 )
-from personalize.signals.geo import GeoDict, normalize_geo
+from personalize.signals.geo import GeoDict, country_table, normalize_geo
 from personalize.signals.referral import classify_referral
 
 #: The device types a simulation may choose (those of the device signal).
@@ -206,15 +204,8 @@ def _pairs(value: object, kind: type) -> tuple[tuple[str, Any], ...]:
     return tuple(pairs)
 
 
-@functools.cache
 def _country_zones() -> Mapping[str, str]:
-    text = resources.files("personalize").joinpath("data/timezones.txt").read_text("utf-8")
-    table: dict[str, str] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) == 2 and not line.startswith("#"):
-            table[fields[0]] = fields[1]
-    return MappingProxyType(table)
+    return country_table("timezones.txt")
 
 
 def country_timezone(country: str | None) -> str | None:
