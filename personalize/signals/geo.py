@@ -106,10 +106,6 @@ def country_table(name: str) -> Mapping[str, str]:
     return MappingProxyType(table)
 
 
-def _continent_table() -> Mapping[str, str]:
-    return country_table("continents.txt")
-
-
 def continent_for(country: str | None) -> str | None:
     """Return the continent code of a country.
 
@@ -119,7 +115,7 @@ def continent_for(country: str | None) -> str | None:
     Returns:
         The continent code (``"EU"``), or ``None`` for an unknown country.
     """
-    return _continent_table().get(country) if isinstance(country, str) else None
+    return country_table("continents.txt").get(country) if isinstance(country, str) else None
 
 
 def _country(value: object) -> str | None:
