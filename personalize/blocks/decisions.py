@@ -119,3 +119,109 @@ def gate(
             return GateDecision(False, requirement, "in a qualifying segment")
         return GateDecision(True, requirement, "qualifying visitors only")
     return GateDecision(True, requirement, "unknown requirement: locked")
+
+
+#: Who an audience setting shows its block to (:mod:`personalize.blocks.audience`).
+AUDIENCES = ("everyone", "segments", "except", "authenticated", "anonymous", "group")
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceDecision:
+    """Whether a block with an audience setting is shown to a visitor.
+
+    Attributes:
+        shown: True when the visitor gets the block; False when it delivers nothing.
+        audience: who the block is for, one of :data:`AUDIENCES`.
+        reason: a sentence for explanations ("matched Hikers", "hidden from signed-in visitors").
+        segment_ids: the visitor's matched segments that decided (shown for "segments", hidden
+            for "except"); empty otherwise.
+        key: the setting's stable key ("" for content saved before it had one).
+    """
+
+    shown: bool
+    audience: str
+    reason: str
+    segment_ids: tuple[int, ...] = ()
+    key: str = ""
+
+    # What the impression counters read (as of a VariantDecision): the block's "variant" is
+    # ``shown`` or ``hidden``, outside any experiment.
+    @property
+    def index(self) -> int:
+        """Always 0: both outcomes are counted under their own variant key."""
+        return 0
+
+    @property
+    def variant_key(self) -> str:
+        """``shown`` or ``hidden``: the report's row for the outcome."""
+        return "shown" if self.shown else "hidden"
+
+    @property
+    def alternative(self) -> None:
+        """No experiment decides an audience."""
+        return None
+
+    @property
+    def holdout(self) -> bool:
+        """No experiment decides an audience."""
+        return False
+
+    @property
+    def counted(self) -> bool:
+        """No experiment decides an audience."""
+        return False
+
+
+def choose_audience(
+    audience: str,
+    *,
+    authenticated: bool,
+    user_groups: Collection[str] = (),
+    groups: Collection[str] = (),
+    matched: Collection[int] = (),
+    segments: Collection[int] = (),
+    names: dict[int, str] | None = None,
+) -> AudienceDecision:
+    """Decide whether a block with an audience setting is shown.
+
+    Args:
+        audience: one of :data:`AUDIENCES`: ``everyone``; ``segments`` (only visitors in any of
+            ``segments``); ``except`` (everyone except visitors in any of ``segments``);
+            ``authenticated`` (logged-in visitors); ``anonymous`` (visitors not logged in);
+            ``group`` (logged-in members of one of ``groups``).
+        authenticated: whether the visitor is logged in.
+        user_groups: the visitor's group names.
+        groups: the groups a ``group`` audience is for.
+        matched: ids of the segments the visitor is in.
+        segments: the segments a ``segments`` or ``except`` audience names.
+        names: segment id → name, for the reason sentence.
+
+    Returns:
+        The decision. An unknown audience hides the block (fail closed).
+    """
+    if audience == "everyone":
+        return AudienceDecision(True, audience, "everyone")
+    if audience in ("segments", "except"):
+        names = names or {}
+        hits = tuple(sid for sid in segments if sid in matched)
+        who = ", ".join(names.get(sid, f"segment {sid}") for sid in hits)
+        if audience == "segments":
+            if hits:
+                return AudienceDecision(True, audience, f"matched {who}", hits)
+            return AudienceDecision(False, audience, "in none of its segments")
+        if hits:
+            return AudienceDecision(False, audience, f"hidden from {who}", hits)
+        return AudienceDecision(True, audience, "in none of the segments it is hidden from")
+    if audience == "anonymous":
+        if authenticated:
+            return AudienceDecision(False, audience, "hidden from logged-in visitors")
+        return AudienceDecision(True, audience, "not logged in")
+    if audience in ("authenticated", "group"):
+        decision = gate(
+            "authenticated" if audience == "authenticated" else "group",
+            authenticated=authenticated,
+            user_groups=user_groups,
+            groups=groups,
+        )
+        return AudienceDecision(not decision.locked, audience, decision.reason)
+    return AudienceDecision(False, audience, "unknown audience: hidden")
