@@ -1,6 +1,7 @@
 """Settings for the test suite: the demo project's settings with test-friendly overrides."""
 
 import os
+from importlib.util import find_spec
 
 from cms_site.settings import *  # noqa: F403
 
@@ -13,6 +14,11 @@ if not os.environ.get("DATABASE_URL"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Translated pages are tested with wagtail-localize's real machinery where it is installed
+# (tests/test_translated_pages.py); Wagtail i18n is switched on per test.
+if find_spec("wagtail_localize") is not None:
+    INSTALLED_APPS = [*INSTALLED_APPS, "wagtail_localize"]  # noqa: F405
 
 PERSONALIZE = {
     "TRUSTED_PROXIES": ["10.0.0.0/8"],
