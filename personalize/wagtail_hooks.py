@@ -3,6 +3,7 @@ userbar, the served page."""
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -15,6 +16,7 @@ from personalize.admin.viewsets import AnalyticsViewSetGroup, ScoringRuleViewSet
 from personalize.middleware import PAGE_ATTRIBUTE
 from personalize.models import PersonalizationSettings
 from personalize.views import simulator
+from personalize.visitors.context import PAGE_LOCALE_ATTRIBUTE
 
 register_snippet(SegmentViewSet)
 register_snippet(ScoringRuleViewSet)
@@ -24,8 +26,11 @@ register_setting(PersonalizationSettings, icon="group")
 
 @hooks.register("before_serve_page")
 def remember_served_page(page: Any, request: Any, serve_args: Any, serve_kwargs: Any) -> None:
-    """Leave the page on the request, for the middleware to track the view."""
+    """Leave the page on the request, for the middleware to track the view, and its language
+    for ``page.locale`` (only with Wagtail i18n: reading the locale costs a query)."""
     setattr(request, PAGE_ATTRIBUTE, page)
+    if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        setattr(request, PAGE_LOCALE_ATTRIBUTE, page.locale.language_code)
 
 
 @hooks.register("construct_wagtail_userbar")

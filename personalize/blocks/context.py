@@ -19,12 +19,17 @@ def next_path_for(context: Any) -> str | None:
     return request.get_full_path() if request is not None else None
 
 
-def page_id_for(context: Any, visitor: Any) -> int | None:
+def page_for(context: Any, visitor: Any) -> Any:
     """The page a block is delivered on: from the template context, else the served page."""
     page = context.get("page") if context and hasattr(context, "get") else None
     if page is None:
         page = getattr(getattr(visitor, "request", None), "_personalize_page", None)
-    pk = getattr(page, "pk", None)
+    return page
+
+
+def page_id_for(context: Any, visitor: Any) -> int | None:
+    """The id of the page a block is delivered on (:func:`page_for`)."""
+    pk = getattr(page_for(context, visitor), "pk", None)
     return pk if isinstance(pk, int) else None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -203,8 +205,9 @@ def why(visitor: Any, segment_ids: Iterable[int]) -> list[dict[str, Any]]:
         name = segment_set.names.get(segment_id)
         if name is None:
             continue
+        phrases = active_phrases(segment_set, segment_id)
         rules = [
-            {"summary": rule["summary"], "values": rule_values(rule)}
+            {"summary": phrases.get(rule["summary"], rule["summary"]), "values": rule_values(rule)}
             for rule in segment_set.reasons(segment_id, attributes)
         ]
         reasons.append({"segment": name, "rules": rules})
@@ -243,9 +246,58 @@ def matched_explanation(visitor: Any) -> list[dict[str, Any]]:
             "matched": True,
             "match": segment.match,
             "rules": [
-                {**rule, "values": rule_values(rule)}
+                {
+                    **rule,
+                    "summary": active_phrases(segment_set, segment.id).get(
+                        rule["summary"], rule["summary"]
+                    ),
+                    "values": rule_values(rule),
+                }
                 for rule in segment_set.reasons(segment.id, attributes)
             ],
         }
         for segment in visitor.matches
     ]
+
+
+#: (segment set version, segment id, language) → the segment's rule phrases in that language.
+_phrases: dict[tuple[Any, int, str], dict[str, str]] = {}
+_PHRASES_KEPT = 1000
+
+
+def active_phrases(segment_set: Any, segment_id: int) -> dict[str, str]:
+    """A segment's rule phrases in the active language, by their stored phrase.
+
+    Compiled segments carry their rules' phrases in the site's language (``LANGUAGE_CODE``);
+    a page served in another language says them again in its language, from the segment's
+    rules. Remembered per segment set version and language.
+
+    Returns:
+        ``{stored phrase: phrase in the active language}``; empty in the site's language, or
+        when the segment's rules cannot be read again.
+    """
+    language = translation.get_language()
+    if not language or language == settings.LANGUAGE_CODE:
+        return {}
+    key = (segment_set.version, segment_id, language)
+    if segment_set.version is not None and key in _phrases:
+        return _phrases[key]
+    segment = segment_set.get_by_id(segment_id)
+    phrases = _rephrased(segment) if segment is not None else {}
+    if segment_set.version is not None:
+        if len(_phrases) >= _PHRASES_KEPT:
+            _phrases.clear()
+        _phrases[key] = phrases
+    return phrases
+
+
+def _rephrased(segment: Any) -> dict[str, str]:
+    rule_parts = getattr(segment.obj, "rule_parts", None)
+    if rule_parts is None:
+        return {}
+    try:
+        phrases = [phrase for phrase, _condition in rule_parts()]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    stored = [text for text, _rule in segment.rules]
+    return dict(zip(stored, phrases, strict=True)) if len(stored) == len(phrases) else {}

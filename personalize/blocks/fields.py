@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from personalize.blocks.translated import list_segments, numbered, page_segments, restored_id
+
 
 class IdChooserMixin:
     """A chooser block whose value is the chosen object's id, not the object.
@@ -44,6 +46,10 @@ class IdChooserMixin:
         if value is not None:
             yield self.model_class, str(value), "", ""  # type: ignore[attr-defined]
 
+    def get_translatable_segments(self, value: Any) -> list[Any]:
+        """Nothing to translate (wagtail-localize): the translation keeps the same object."""
+        return []
+
 
 class SegmentChooserBlock(IdChooserMixin, SnippetChooserBlock):
     """Choose a segment with Wagtail's snippet chooser; the value is the segment's id.
@@ -59,7 +65,18 @@ class SegmentChooserBlock(IdChooserMixin, SnippetChooserBlock):
 
 
 class PageIdChooserBlock(IdChooserMixin, blocks.PageChooserBlock):
-    """Choose a page; the value is its id, loaded only when a locked gate shows its button."""
+    """Choose a page; the value is its id, loaded only when a locked gate shows its button.
+
+    On a translated page the id stays the source's; the gate links to the page's translation
+    in the served page's locale (:func:`personalize.blocks.translated.localized_page_url`).
+    For wagtail-localize it is an overridable segment, as for its own page choosers.
+    """
+
+    def get_translatable_segments(self, value: Any) -> list[Any]:
+        return page_segments(value)
+
+    def restore_translated_segments(self, value: Any, segments: list[Any]) -> int | None:
+        return restored_id(segments, value)
 
 
 def _object_id(value: Any) -> int | None:
@@ -74,7 +91,21 @@ def _object_id(value: Any) -> int | None:
 
 
 class PlainListBlock(blocks.ListBlock):
-    """A ListBlock stored as a plain JSON list (``[1, 2]``), not as ``{"type": "item", ...}``."""
+    """A ListBlock stored as a plain JSON list (``[1, 2]``), not as ``{"type": "item", ...}``.
+
+    With no ids stored, loaded items are numbered by position (``"0"``, ``"1"``, ...), so a
+    translation tool's paths into the list (wagtail-localize) stay the same at every load.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        return numbered(super().to_python(value))
+
+    def bulk_to_python(self, values: Any) -> list[Any]:
+        return [numbered(value) for value in super().bulk_to_python(values)]
+
+    def get_translatable_segments(self, value: Any) -> list[Any]:
+        """The items' translatable text for wagtail-localize, by position."""
+        return list_segments(self.child_block, value)
 
     def get_prep_value(self, value: Any) -> list[Any]:
         if not isinstance(value, blocks.list_block.ListValue):

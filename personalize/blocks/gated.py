@@ -17,21 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.list_block import ListValue
 
-from personalize.blocks.context import next_path_for, visitor_for
+from personalize.blocks.context import next_path_for, page_for, visitor_for
 from personalize.blocks.decisions import GateDecision, gate
 from personalize.blocks.fields import PageIdChooserBlock, SegmentListBlock
+from personalize.blocks.translated import localized_page_url
 from personalize.conf import personalize_settings
 from personalize.rule_blocks.user import group_choices
 from personalize.rule_blocks.widgets import SearchableSelectMultiple
-
-
-def _page_url(page_id: int | None) -> str | None:
-    if page_id is None:
-        return None
-    from wagtail.models import Page
-
-    page = Page.objects.filter(pk=page_id).first()
-    return page.url if page is not None else None
 
 
 def _fallback_url() -> str:
@@ -161,8 +153,12 @@ class GatedBlock(blocks.StructBlock):
         )
 
     def cta_url(self, value: Any, context: Any = None) -> str:
-        """The call to action's URL, with ``next`` pointing back at the current page."""
-        target = _page_url(value["cta_page"]) or _fallback_url()
+        """The call to action's URL, with ``next`` pointing back at the current page.
+
+        The chosen page is linked in the served page's language (its translation, when live).
+        """
+        served = page_for(context, visitor_for(context))
+        target = localized_page_url(value["cta_page"], served) or _fallback_url()
         next_path = next_path_for(context)
         if next_path is None:
             return str(target)

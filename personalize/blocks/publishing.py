@@ -2,6 +2,10 @@
 
 A variant with alternatives (A/B/n) is an :class:`~personalize.models.Experiment`; publishing
 creates or updates it with the labels and weights visitors get.
+
+Translations of a page keep its blocks' keys, so a variant's experiment is one across the
+page's languages: it belongs to the page that published it first, and publishing a translation
+leaves it as it is (visitors of every language are assigned and counted in it).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ def sync_page_experiments(page: Any) -> int:
             key=variant["key"],
             defaults={"page": page, "block_key": block_key, "name": name[:255]},
         )
+        if not created and _translation_of_owner(experiment, page):
+            continue
         experiment.page = page
         experiment.block_key = block_key
         experiment.arms = arms
@@ -47,6 +53,14 @@ def sync_page_experiments(page: Any) -> int:
         experiment.save(update_fields=["page", "block_key", "arms", "holdout"])
         found += 1
     return found
+
+
+def _translation_of_owner(experiment: Experiment, page: Any) -> bool:
+    """Whether ``page`` is another language's version of the page the experiment belongs to."""
+    if experiment.page_id in (None, page.pk):
+        return False
+    owner = experiment.page
+    return owner is not None and owner.translation_key == page.translation_key
 
 
 def _variants_with_alternatives(page: Any) -> Iterator[tuple[str, Any]]:

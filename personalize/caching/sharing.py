@@ -30,6 +30,7 @@ from personalize.caching.keys import PageDecisions, decide_page
 from personalize.caching.policy import request_private_reason, response_private_reason
 from personalize.conf import personalize_settings
 from personalize.signals.network import is_trusted
+from personalize.visitors.context import PAGE_LOCALE_ATTRIBUTE
 
 #: The response header (and, from a shared cache, the request header) holding the key.
 KEY_HEADER = "X-Personalize-Key"
@@ -88,6 +89,8 @@ def decide_request(request: HttpRequest, visitor: Any) -> Keyed | None:
     if found is None:
         return None
     index, site_id = found
+    # The page is known before it is served: its language is the visitor's page.locale.
+    setattr(request, PAGE_LOCALE_ATTRIBUTE, index.locale)
     sent = request.META.get("HTTP_X_PERSONALIZE_KEY")
     # Every page, personalized or not: the consent banner and the scripts a page carries depend
     # on the visitor's consent choice, which is part of the key.

@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 _MAX_QUERY_LENGTH = 200
 #: Client hint headers handed to the device signal.
 _CLIENT_HINTS = ("sec-ch-ua-mobile", "sec-ch-ua-platform", "sec-ch-ua")
+#: Request attribute where the language code of the Wagtail page being served is left (by the
+#: ``before_serve_page`` hook, or by the page cache before it routes the page).
+PAGE_LOCALE_ATTRIBUTE = "_personalize_page_locale"
 _DIRECT = {
     "channel": "direct",
     "source": "(direct)",
@@ -183,7 +186,7 @@ def build_context(
         "user": user_attributes(
             getattr(request, "user", None), conf.user_fields, include_groups=include_groups
         ),
-        "page": {"path": request.path, "locale": translation.get_language()},
+        "page": {"path": request.path, "locale": page_locale(request)},
         **memory,
     }
     return VisitorContext(attributes=attributes, refresh_attribution=refresh)
@@ -219,7 +222,7 @@ def _context_from_signals(
         "user": user_attributes(
             getattr(request, "user", None), conf.user_fields, include_groups=include_groups
         ),
-        "page": {"path": path, "locale": translation.get_language()},
+        "page": {"path": path, "locale": page_locale(request)},
         **memory,
     }
     return VisitorContext(attributes=attributes)
@@ -237,10 +240,22 @@ def _context_from_simulation(
         "referral": simulated_referral(simulation, own_hosts(request)),
         "query": _query(request),
         "user": simulated_user(simulation, personalize_settings.user_fields),
-        "page": {"path": request.path, "locale": translation.get_language()},
+        "page": {"path": request.path, "locale": page_locale(request)},
         **memory,
     }
     return VisitorContext(attributes=attributes)
+
+
+def page_locale(request: HttpRequest) -> str | None:
+    """``page.locale``: the served page's language where Wagtail i18n is on, else the active one.
+
+    With ``WAGTAIL_I18N_ENABLED``, a Wagtail page's locale (``Locale.language_code``), whatever
+    language the request activated; for other requests, and without i18n, the active language.
+    """
+    code = getattr(request, PAGE_LOCALE_ATTRIBUTE, None)
+    if isinstance(code, str) and code and getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        return code
+    return translation.get_language()
 
 
 def _split_url(url: str | None) -> tuple[str, dict[str, str]]:
