@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from grapple.models import GraphQLRichText, GraphQLStreamfield, GraphQLString
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
@@ -155,6 +156,7 @@ class HomePage(PersonalizedPageMixin, Page):
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     api_fields = [APIField("intro"), APIField("body")]
+    graphql_fields = [GraphQLRichText("intro"), GraphQLStreamfield("body")]
     subpage_types = ["home.ContentPage"]
     max_count = 1
 
@@ -170,6 +172,7 @@ class ContentPage(PersonalizedPageMixin, Page):
     promote_panels = [*Page.promote_panels, FieldPanel("tags")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     api_fields = [APIField("intro"), APIField("body")]
+    graphql_fields = [GraphQLRichText("intro"), GraphQLStreamfield("body")]
     subpage_types = ["home.ContentPage", "home.ProductPage"]
 
 
@@ -206,6 +209,11 @@ class ProductPage(PersonalizedPageMixin, Page):
     promote_panels = [*Page.promote_panels, FieldPanel("tags")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     api_fields = [APIField("intro"), APIField("price"), APIField("body")]
+    graphql_fields = [
+        GraphQLRichText("intro"),
+        GraphQLString("price_label"),
+        GraphQLStreamfield("body"),
+    ]
     parent_page_types = ["home.ContentPage"]
     subpage_types: list[str] = []
 

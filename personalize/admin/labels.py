@@ -1,5 +1,8 @@
 """Human labels for the report's rows: pages, personalized blocks, variants, alternatives.
 
+Blocks with an audience setting (:mod:`personalize.blocks.audience`) are counted as a block
+whose two "variants" are ``shown`` and ``hidden``; they are labelled by their audience.
+
 Counters only know keys and ids; editors know a page's title, "Personalized block 2",
 "Variant for: Austria" and "Alternative 1". The labels come from the pages' current content
 (found with :func:`~personalize.blocks.walk.personalized_blocks`), the experiments' arms
@@ -16,8 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as __
 
 from personalize.analytics.rows import HOLDOUT, Row
-from personalize.blocks.walk import personalized_blocks
+from personalize.blocks.audience import AudienceBlock
+from personalize.blocks.walk import audience_blocks, personalized_blocks
 from personalize.models import Experiment, Segment
+
+#: The "variants" of a block with an audience setting.
+AUDIENCE_OUTCOMES = ("shown", "hidden")
 
 
 @dataclass
@@ -46,7 +53,27 @@ def content_labels(page_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, B
                 alternatives = [a.get("label") or "" for a in variant.get("alternatives") or []]
                 label.variants[variant.get("key") or ""] = (variant_label, alternatives)
             blocks.setdefault(block_key, label)
+        for block_key, setting in audience_blocks(page):
+            label = BlockLabel(
+                __("Block for: %(audience)s") % {"audience": audience_text(setting, segments)},
+                {"shown": (__("Shown"), []), "hidden": (__("Hidden"), [])},
+            )
+            blocks.setdefault(block_key, label)
     return pages, blocks
+
+
+def audience_text(setting: Any, segments: dict[int, str]) -> str:
+    """Who an audience setting is for, as editors chose it ("Only visitors in these segments:
+    Hikers")."""
+    choices = dict(AudienceBlock().child_blocks["who"].field.choices)
+    who = setting.get("who") or "everyone"
+    text = str(choices.get(who, who))
+    if who in ("segments", "except"):
+        names = [segments.get(sid, "?") for sid in setting.get("segments") or () if sid]
+        return f"{text}: {', '.join(names)}"
+    if who == "group":
+        return f"{text}: {', '.join(setting.get('groups') or ())}"
+    return text
 
 
 class Labeller:
@@ -93,6 +120,8 @@ class Labeller:
         """The alternative's label from its experiment's arms, the holdout or the control."""
         if row.alternative == HOLDOUT:
             return __("Holdout (default content)")
+        if row.arm is None and row.variant in AUDIENCE_OUTCOMES:
+            return self.variant(row)
         if row.arm is None:
             return __("Default") if row.variant == "default" else __("Variant's own content")
         experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None

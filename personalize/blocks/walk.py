@@ -2,7 +2,8 @@
 
 Publishing syncs the experiments of the blocks found (:mod:`personalize.blocks.publishing`)
 and the report labels them (:mod:`personalize.admin.labels`); both walk with
-:func:`personalized_blocks`.
+:func:`personalized_blocks`. The report labels blocks with an audience setting too
+(:func:`audience_blocks`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from wagtail import blocks
 from wagtail.fields import StreamField
 
+from personalize.blocks.audience import audience_setting, is_public
 from personalize.blocks.personalized import PersonalizedBlock
 
 
@@ -34,6 +36,42 @@ def personalized_blocks(page: Any) -> Iterator[tuple[str, Any]]:
         if isinstance(model_field, StreamField):
             for child in getattr(specific, model_field.name) or []:
                 yield from _walk(child.block, child.value)
+
+
+def audience_blocks(page: Any) -> Iterator[tuple[str, Any]]:
+    """Every block on ``page`` with an audience setting other than "everyone", in order.
+
+    Looks at any depth, inside personalized blocks' variants too.
+
+    Args:
+        page: a Wagtail page; its specific form is walked.
+
+    Yields:
+        ``(setting key, setting value)``: the key (``""`` when it has none) and the
+        :class:`~personalize.blocks.audience.AudienceBlock` value.
+    """
+    specific = page.specific
+    for model_field in specific._meta.get_fields():
+        if isinstance(model_field, StreamField):
+            for child in getattr(specific, model_field.name) or []:
+                yield from _audiences(child.block, child.value)
+
+
+def _audiences(block: Any, value: Any) -> Iterator[tuple[str, Any]]:
+    if value is None:
+        return
+    if isinstance(block, blocks.StructBlock) and not is_public(block, value):
+        setting = audience_setting(block, value)
+        yield setting.get("key") or "", setting
+    if isinstance(block, blocks.StreamBlock):
+        for child in value:
+            yield from _audiences(child.block, child.value)
+    elif isinstance(block, blocks.StructBlock):
+        for name, child_block in block.child_blocks.items():
+            yield from _audiences(child_block, value.get(name))
+    elif isinstance(block, blocks.ListBlock):
+        for item in value:
+            yield from _audiences(block.child_block, item)
 
 
 def _walk(block: Any, value: Any) -> Iterator[tuple[str, Any]]:

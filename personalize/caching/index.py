@@ -1,10 +1,12 @@
 """What a published page's response depends on, indexed without rendering it.
 
-Every personalized, gated and preference block of the live revision, found anywhere in the
-page's StreamFields (inside a personalized block's variants too), is reduced to the plain data its
-decision needs: a variant's segments, key and experiment weights; a gate's requirement, groups
-and segments; a question's key. :func:`decide_page <personalize.caching.keys.decide_page>` takes
-the same decisions from this index that the blocks take while rendering.
+Every personalized, gated, preference and audience-restricted block of the live revision, found
+anywhere in the page's StreamFields (inside a personalized block's variants too), is reduced to
+the plain data its decision needs (:mod:`personalize.caching.entries`): a variant's segments, key
+and experiment weights; a gate's requirement, groups and segments; a question's key; an audience
+setting's audience, groups and segments (:mod:`personalize.blocks.audience`).
+:func:`decide_page <personalize.caching.keys.decide_page>` takes the same decisions from this
+index that the blocks take while rendering.
 
 Indexes are found by path (:func:`index_and_site`): from process memory or, once per process
 after a page changed, by Wagtail's own routing and a walk of the page. Publishing, unpublishing,
@@ -15,64 +17,28 @@ moving or deleting any page moves the ``pages`` version, which every request rea
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.urls import Resolver404, resolve
 from wagtail import blocks
 from wagtail.fields import StreamField
 
+from personalize.blocks.audience import audience_setting
 from personalize.blocks.gated import GatedBlock
 from personalize.blocks.personalized import PersonalizedBlock
 from personalize.blocks.preference import PreferenceBlock
 from personalize.cache import CacheUnavailable, CacheVersionStore
+from personalize.caching.entries import Audience, Gate, Variant, variant_from_json, variant_json
+from personalize.caching.memory import MEMORY_SIZE, VersionedMemory
 from personalize.conf import register_reset
 from personalize.segments import VersionStoreError
 from personalize.tracking.events import PageFacts, page_tags
 
 logger = logging.getLogger(__name__)
 
-#: Most paths whose index one process remembers.
-MEMORY_SIZE = 4096
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-@dataclass(frozen=True, slots=True)
-class Variant:
-    """What a variant's decision needs: its label, segments, key and experiment arms."""
-
-    label: str
-    segments: tuple[int, ...]
-    key: str = ""
-    weight: float = 0.0
-    holdout: int = 0
-    #: ``(label, weight)`` of each alternative of its A/B/n test.
-    alternatives: tuple[tuple[str, float], ...] = ()
-
-    def as_value(self) -> dict[str, Any]:
-        """The variant as the blocks' decision functions read it (a VariantBlock value)."""
-        return {
-            "label": self.label,
-            "segments": list(self.segments),
-            "key": self.key,
-            "weight": self.weight,
-            "holdout": self.holdout,
-            "alternatives": [{"label": lb, "weight": w} for lb, w in self.alternatives],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """What a gate's decision needs."""
-
-    requirement: str
-    groups: tuple[str, ...] = ()
-    segments: tuple[int, ...] = ()
-
+__all__ = ["MEMORY_SIZE", "Audience", "Gate", "PageIndex", "Variant", "build_index"]
 
 @dataclass(frozen=True, slots=True)
 class PageIndex:
@@ -86,6 +52,8 @@ class PageIndex:
         personalized: ``(block key, variants)`` per personalized block.
         gates: every gated block.
         preferences: the key of every preference question.
+        audiences: every audience setting other than "everyone" (see
+            :mod:`personalize.blocks.audience`).
     """
 
     page_id: int
@@ -97,6 +65,7 @@ class PageIndex:
     personalized: tuple[tuple[str, tuple[Variant, ...]], ...] = ()
     gates: tuple[Gate, ...] = ()
     preferences: tuple[str, ...] = ()
+    audiences: tuple[Audience, ...] = ()
     #: Segment ids any block of the page refers to.
     segment_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -107,7 +76,7 @@ class PageIndex:
     @property
     def personal(self) -> bool:
         """Whether any block of the page decides per visitor."""
-        return bool(self.personalized or self.gates or self.preferences)
+        return bool(self.personalized or self.gates or self.preferences or self.audiences)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for the shared cache."""
@@ -118,10 +87,13 @@ class PageIndex:
             "type": self.page_type,
             "tags": list(self.tags),
             "personalized": [
-                [key, [_variant_json(v) for v in variants]] for key, variants in self.personalized
+                [key, [variant_json(v) for v in variants]] for key, variants in self.personalized
             ],
             "gates": [[g.requirement, list(g.groups), list(g.segments)] for g in self.gates],
             "preferences": list(self.preferences),
+            "audiences": [
+                [a.key, a.who, list(a.groups), list(a.segments)] for a in self.audiences
+            ],
         }
 
     @classmethod
@@ -132,7 +104,7 @@ class PageIndex:
             KeyError, TypeError, ValueError: ``data`` is not such an index.
         """
         personalized = tuple(
-            (str(key), tuple(_variant_from_json(v) for v in variants))
+            (str(key), tuple(variant_from_json(v) for v in variants))
             for key, variants in data["personalized"]
         )
         gates = tuple(
@@ -148,30 +120,11 @@ class PageIndex:
             personalized=personalized,
             gates=gates,
             preferences=tuple(map(str, data["preferences"])),
+            audiences=tuple(
+                Audience(str(key), str(who), tuple(map(str, groups)), tuple(map(int, segments)))
+                for key, who, groups, segments in data["audiences"]
+            ),
         )
-
-
-def _variant_json(variant: Variant) -> list[Any]:
-    return [
-        variant.label,
-        list(variant.segments),
-        variant.key,
-        variant.weight,
-        variant.holdout,
-        [list(a) for a in variant.alternatives],
-    ]
-
-
-def _variant_from_json(data: list[Any]) -> Variant:
-    label, segments, key, weight, holdout, alternatives = data
-    return Variant(
-        str(label),
-        tuple(map(int, segments)),
-        str(key),
-        float(weight),
-        int(holdout),
-        tuple((str(lb), float(w)) for lb, w in alternatives),
-    )
 
 
 def _indexed(**fields: Any) -> PageIndex:
@@ -181,6 +134,8 @@ def _indexed(**fields: Any) -> PageIndex:
             ids.update(variant.segments)
     for gate in fields["gates"]:
         ids.update(gate.segments)
+    for audience in fields["audiences"]:
+        ids.update(audience.segments)
     return PageIndex(**fields, segment_ids=frozenset(ids))
 
 
@@ -202,6 +157,7 @@ def build_index(page: Any) -> PageIndex:
         personalized=tuple(found.personalized),
         gates=tuple(found.gates),
         preferences=tuple(found.preferences),
+        audiences=tuple(found.audiences),
     )
 
 
@@ -210,6 +166,7 @@ class _Found:
         self.personalized: list[tuple[str, tuple[Variant, ...]]] = []
         self.gates: list[Gate] = []
         self.preferences: list[str] = []
+        self.audiences: list[Audience] = []
 
     def walk(self, block: Any, value: Any) -> None:
         if value is None:
@@ -231,11 +188,25 @@ class _Found:
             for child in value:
                 self.walk(child.block, child.value)
         elif isinstance(block, blocks.StructBlock):
+            self._audience(block, value)
             for name, child_block in block.child_blocks.items():
                 self.walk(child_block, value.get(name))
         elif isinstance(block, blocks.ListBlock):
             for item in value:
                 self.walk(block.child_block, item)
+
+    def _audience(self, block: Any, value: Any) -> None:
+        setting = audience_setting(block, value)
+        who = (setting.get("who") if setting is not None else None) or "everyone"
+        if who != "everyone":
+            self.audiences.append(
+                Audience(
+                    setting.get("key") or "",
+                    who,
+                    tuple(sorted(setting.get("groups") or ())),
+                    tuple(sid for sid in setting.get("segments") or () if sid is not None),
+                )
+            )
 
     def _personalized(self, block: PersonalizedBlock, value: Any) -> None:
         variants = []
@@ -271,39 +242,10 @@ def pages_changed(**kwargs: Any) -> None:
     pages_version.bump()
 
 
-class _Memory(Generic[K, V]):
-    """Process memory by key, for one version; dropped when the version moves."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.version: int | None = None
-        self.items: dict[K, V] = {}
-
-    def get(self, version: int, key: K) -> tuple[bool, V | None]:
-        with self._lock:
-            if version != self.version:
-                return False, None
-            if key in self.items:
-                return True, self.items[key]
-            return False, None
-
-    def put(self, version: int, key: K, value: V) -> None:
-        with self._lock:
-            if version != self.version:
-                self.version, self.items = version, {}
-            if len(self.items) >= MEMORY_SIZE:
-                self.items.clear()
-            self.items[key] = value
-
-    def reset(self) -> None:
-        with self._lock:
-            self.version, self.items = None, {}
-
-
 #: (site id, path) → the page's index, or None for a path that is no live page.
-_memory: _Memory[tuple[int, str], PageIndex | None] = _Memory()
+_memory: VersionedMemory[tuple[int, str], PageIndex | None] = VersionedMemory(MEMORY_SIZE)
 #: (host, port) → the site's id, or None for a host no site serves.
-_sites: _Memory[tuple[str, str], int | None] = _Memory()
+_sites: VersionedMemory[tuple[str, str], int | None] = VersionedMemory(MEMORY_SIZE)
 register_reset(_memory.reset)
 register_reset(_sites.reset)
 

@@ -2,9 +2,10 @@
 
 For a page and a visitor, the key is a digest of every decision the response depends on — per
 personalized block the variant and A/B alternative (or holdout), per gate locked or open, per
-preference question the visitor's answer, the reasons shown when ``EXPLAIN_LINKS`` is on, and
-the visitor's consent choice (the banner) — together with the site, the page, its live revision
-and its locale. Two visitors with the same decisions share the key; any difference gives another.
+preference question the visitor's answer, per block with an audience setting shown or hidden,
+the reasons shown when ``EXPLAIN_LINKS`` is on, and the visitor's consent choice (the banner) —
+together with the site, the page, its live revision and its locale. Two visitors with the same
+decisions share the key; any difference gives another.
 
 The decisions are taken from the page's index (:mod:`personalize.caching.index`) with the same
 functions the blocks render with, so they are noted for analytics exactly once per request,
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from personalize.blocks.audience import decide_audience
 from personalize.blocks.explanations import why
 from personalize.blocks.gated import decide_gate
 from personalize.blocks.personalized import decide_variant
@@ -98,6 +100,11 @@ def decide_page(
         decisions.append(["g", gate.requirement, list(gate.groups), list(gate.segments), locked])
     for key in index.preferences:
         decisions.append(["q", key, answer(visitor, key)])
+    for audience in index.audiences:
+        shown = decide_audience(visitor, audience.as_value(), page_id=index.page_id).shown
+        decisions.append(
+            ["a", audience.who, list(audience.groups), list(audience.segments), shown]
+        )
     consent = visitor.consent
     material = [
         visitor.segment_set.version,

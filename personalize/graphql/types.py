@@ -9,7 +9,7 @@ from typing import Any
 import graphene
 from django.core.serializers.json import DjangoJSONEncoder
 
-from personalize.blocks import GatedBlock, PersonalizedBlock
+from personalize.blocks import GatedBlock, PersonalizedBlock, is_shown
 from personalize.blocks.explanations import matched_explanation
 from personalize.graphql.access import is_editor
 
@@ -62,8 +62,13 @@ class BoundBlock:
 
 
 def bound_blocks(stream: Any, context: dict[str, Any]) -> list[BoundBlock]:
-    """The children of a StreamValue, bound to the visitor they are delivered for."""
-    return [BoundBlock(child, context) for child in stream]
+    """The children of a StreamValue the visitor gets, bound to the visitor.
+
+    A block whose audience setting hides it from this visitor is left out
+    (:func:`~personalize.blocks.audience.is_shown`).
+    """
+    shown = [child for child in stream if is_shown(child.block, child.value, context)]
+    return [BoundBlock(child, context) for child in shown]
 
 
 def _kind(root: Any) -> str:
