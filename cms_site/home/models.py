@@ -22,7 +22,7 @@ from wagtail.search import index
 
 import personalize
 from cms_site.home.links import INVALID_LINK, safe_link
-from personalize.blocks import GatedBlock, PersonalizedBlock, PreferenceBlock
+from personalize.blocks import AudienceMixin, GatedBlock, PersonalizedBlock, PreferenceBlock
 from personalize.pages import PersonalizedPageMixin
 
 
@@ -34,8 +34,11 @@ class ContentPageTag(TaggedItemBase):
     )
 
 
-class CallToActionBlock(blocks.StructBlock):
-    """A highlighted box with a heading, a sentence and a link.
+class CallToActionBlock(AudienceMixin, blocks.StructBlock):
+    """A highlighted box with a heading, a sentence and a link, for everyone or an audience.
+
+    ``AudienceMixin`` adds the "Audience" setting (the block's cog on Wagtail 8): editors choose
+    who sees each call to action (docs/how-to/personalize-any-block.md).
 
     The link must be a path on the site or an ``http``, ``https``, ``mailto`` or ``tel`` URL
     (:mod:`cms_site.home.links`): checked when the editor saves, and again when rendering.
