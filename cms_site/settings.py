@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "personalize",
     "wagtail.api.v2",
     "graphene_django",
+    # wagtail-grapple's schema at /grapple/ with personalize's blocks (docs/how-to/grapple.md).
+    "personalize.contrib.grapple",
+    "grapple",
     "rest_framework",
     "wagtail.contrib.forms",
     "wagtail.contrib.settings",
@@ -235,6 +238,7 @@ if os.environ.get("VARNISH_URL"):
 # The demo has no GeoIP database (loopback visitors could not be located anyway); geo comes
 # from CDN headers, which DemoCdnMiddleware can simulate.
 GRAPHENE = {"SCHEMA": "cms_site.schema.schema"}
+GRAPPLE = {"APPS": ["home"]}
 
 SILENCED_SYSTEM_CHECKS = ["personalize.W001"]
 

@@ -10,6 +10,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from cms_site.api import api_router
 from cms_site.home import cart
 from cms_site.home.views import register, request_fitting, simulate_country
+from personalize.contrib.grapple.views import PersonalizeGrappleView
 from personalize.graphql.views import PersonalizeGraphQLView
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
     path("accounts/register/", register, name="register"),
     path("api/v2/", api_router.urls),
     path("graphql/", PersonalizeGraphQLView.as_view(graphiql=settings.DEBUG), name="graphql"),
+    # The same site through wagtail-grapple's schema (docs/how-to/grapple.md).
+    path("grapple/", PersonalizeGrappleView.as_view(graphiql=settings.DEBUG), name="grapple"),
     path("personalize/", include("personalize.urls")),
     path("demo/country/", simulate_country, name="demo-country"),
     path("demo/fitting/", request_fitting, name="demo-request-fitting"),

@@ -165,9 +165,15 @@ def page_pk(page_id: Any) -> int | None:
     return pk if 0 < pk <= _MAX_PK else None
 
 
-def _find_page(
+def find_page(
     request: Any, path: str | None, page_id: str | None, site: str | None, live: bool = True
 ) -> Any:
+    """The page at ``path`` on ``site`` (else the request's site), or with ``page_id``; None when
+    there is none.
+
+    Raises:
+        GraphQLError: neither a path nor an id, or an id that is not a number.
+    """
     pages = (Page.objects.live() if live else Page.objects.all()).specific()
     if page_id is not None:
         pk = page_pk(page_id)
@@ -286,7 +292,7 @@ class Query(graphene.ObjectType):
         draft: bool = False,
     ) -> PageView | None:
         request = info.context
-        page = _find_page(request, path, id, site, live=not draft)
+        page = find_page(request, path, id, site, live=not draft)
         if draft and not _may_edit(request, page):
             raise GraphQLError(DRAFT_REFUSED)
         if page is None or not viewable(page, request):
@@ -311,7 +317,7 @@ class Query(graphene.ObjectType):
         visitor: Any = None,
     ) -> str | None:
         request = info.context
-        page = _find_page(request, path, id, site)
+        page = find_page(request, path, id, site)
         if page is None or not viewable(page, request):
             return None
         chosen = visitor_for(info, visitor)

@@ -1,0 +1,21 @@
+"""The app that adds the package's block types to wagtail-grapple's registry."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PersonalizeGrappleConfig(AppConfig):
+    """``"personalize.contrib.grapple"`` in ``INSTALLED_APPS``, next to ``"grapple"``."""
+
+    name = "personalize.contrib.grapple"
+    label = "personalize_grapple"
+    verbose_name = "Personalization for wagtail-grapple"
+
+    def ready(self) -> None:
+        """Register the block types before grapple's schema is built (on its first use)."""
+        from grapple.registry import registry
+
+        from personalize.contrib.grapple.types import BLOCK_TYPES
+
+        registry.streamfield_blocks.update(BLOCK_TYPES)
