@@ -2,7 +2,9 @@
 
 Each type implements grapple's ``StreamFieldInterface``, so the blocks sit in a page's
 ``GraphQLStreamfield`` like any other block, and the content inside a variant or an open gate is
-again a list of ``StreamFieldInterface``: the site's own block types resolve there as anywhere.
+again a list of ``StreamFieldInterface`` (``blocks``, never null, as on grapple's StructBlock and
+StreamBlock, so one query can ask all of them for it): the site's own block types resolve there
+as anywhere.
 Decisions are the blocks' own (``PersonalizedBlock.decide``, ``GatedBlock.decide``, the
 preference answer), taken once per block and visitor in a request.
 """
@@ -104,7 +106,9 @@ class GatedBlockType(graphene.ObjectType):
     teaser = graphene.String(required=True, description="Rich text (HTML).")
     cta = graphene.Field(CtaType, required=True)
     blocks = graphene.List(
-        graphene.NonNull(StreamFieldInterface), description="Null while the gate is locked."
+        graphene.NonNull(StreamFieldInterface),
+        required=True,
+        description="The gated content; empty while the gate is locked.",
     )
 
     class Meta:
@@ -129,9 +133,9 @@ class GatedBlockType(graphene.ObjectType):
         block, value = parts(root)
         return {"label": value["cta_label"], "url": block.cta_url(value, block_context(info))}
 
-    def resolve_blocks(root: Any, info: Any) -> list[Any] | None:
+    def resolve_blocks(root: Any, info: Any) -> list[Any]:
         if decision_for(root, info).locked:
-            return None
+            return []
         return children(parts(root)[1]["content"], info)
 
 
