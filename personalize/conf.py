@@ -78,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
         "consent": "20/m",
         "preferences": "30/m",
         "graphql": "300/m",
+        "manifest": "60/m",
     },
     "GEO_HEADERS": None,
     "PAGE_CACHE_TIMEOUT": 0,

@@ -4,6 +4,7 @@ from django.urls import path
 
 from personalize.views import endpoints as views
 from personalize.views import fragments
+from personalize.views import manifest as manifest_views
 from personalize.views import privacy as privacy_views
 
 app_name = "personalize"
@@ -17,4 +18,5 @@ urlpatterns = [
     path("privacy/erase/", privacy_views.privacy_erase, name="privacy_erase"),
     path("debug/", views.visitor_debug, name="debug"),
     path("fragments/<str:token>/", fragments.fragment, name="fragment"),
+    path("manifest.json", manifest_views.manifest, name="manifest"),
 ]

@@ -1,6 +1,6 @@
 """Rate limits per client address for what a hostile client can repeat cheaply.
 
-Five limits, each set in ``PERSONALIZE["RATE_LIMITS"]`` as ``"<count>/<period>"`` (``"60/m"``,
+Six limits, each set in ``PERSONALIZE["RATE_LIMITS"]`` as ``"<count>/<period>"`` (``"60/m"``,
 ``"1000/h"``, ``"10/5s"``; ``None`` turns one off):
 
 ``mint``
@@ -11,6 +11,8 @@ Five limits, each set in ``PERSONALIZE["RATE_LIMITS"]`` as ``"<count>/<period>"`
 ``graphql``
     Requests to :class:`~personalize.graphql.views.PersonalizeGraphQLView`. Front-end servers
     with a valid ``FRONTEND_KEYS`` key, which call on behalf of many visitors, are not limited.
+``manifest``
+    Requests to ``personalize:manifest`` without a valid ``FRONTEND_KEYS`` key (guessing keys).
 
 Each limit is a fixed-window counter in the shared cache, ``"<prefix>:rl:<limit>:<window>:
 <client>"``, incremented with one ``INCR`` per request (the first of a window adds the key with
