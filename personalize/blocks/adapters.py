@@ -3,9 +3,11 @@
 - :class:`~personalize.blocks.fields.KeyBlock` renders its hidden input and nothing else (no
   "Key" label), so the stored key is submitted with every save;
 - :class:`~personalize.blocks.gated.GatedBlock` shows "Groups" only for a group gate and
-  "Segments" only for a segment gate.
+  "Segments" only for a segment gate;
+- :class:`~personalize.blocks.audience.AudienceBlock` (a block's "Audience" setting) shows
+  "Segments" and "Groups" only for the audiences that use them.
 
-Both are small client-side definitions in ``personalize/block_forms.js`` that extend Wagtail's
+These are small client-side definitions in ``personalize/block_forms.js`` that extend Wagtail's
 own. Stored values and server-side validation are unchanged.
 """
 
@@ -17,6 +19,7 @@ from django import forms
 from wagtail.blocks.field_block import FieldBlockAdapter
 from wagtail.blocks.struct_block import StructBlockAdapter
 
+from personalize.blocks.audience import AudienceBlock
 from personalize.blocks.fields import KeyBlock
 from personalize.blocks.gated import GatedBlock
 
@@ -49,5 +52,12 @@ class GatedBlockAdapter(StructBlockAdapter):
         return super().media + forms.Media(js=[BLOCK_FORMS_JS])
 
 
+class AudienceBlockAdapter(GatedBlockAdapter):
+    """The same form behaviour for the "Audience" setting, keyed on its "who" choice."""
+
+    js_constructor = "personalize.blocks.AudienceBlock"
+
+
 register(KeyBlockAdapter(), KeyBlock)
 register(GatedBlockAdapter(), GatedBlock)
+register(AudienceBlockAdapter(), AudienceBlock)

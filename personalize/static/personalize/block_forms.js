@@ -4,6 +4,8 @@
  *   with the form) but shows nothing, not even the label the StructBlock puts above a field.
  * - personalize.blocks.GatedBlock: "Groups" shows only for a group gate, "Segments" only for a
  *   segment gate; the other requirements use neither.
+ * - personalize.blocks.AudienceBlock (a block's "Audience" setting): "Segments" shows only for
+ *   "only" or "except" these segments, "Groups" only for members of groups.
  *
  * Django may load this script before Wagtail's blocks.js (the order of merged form media is not
  * fixed), so the definitions extend Wagtail's classes when the first block is unpacked, by which
@@ -34,39 +36,46 @@
     };
   }
 
-  /* Which child each requirement uses; the others are hidden. */
-  var USES = { group: "groups", segment: "segments" };
+  /* For a struct block whose choice field decides which other children apply: the choice field's
+   * name, and the child each choice uses (the others are hidden). */
+  var GATE = { field: "requirement", uses: { group: "groups", segment: "segments" } };
+  var AUDIENCE = {
+    field: "who",
+    uses: { group: "groups", segments: "segments", except: "segments" },
+  };
+  var USED = ["groups", "segments"];
 
-  function gatedBlockDefinition(blocks) {
-    return class GatedBlockDefinition extends blocks.StructBlockDefinition {
-      render(placeholder, prefix, initialState, initialError) {
-        var block = super.render(placeholder, prefix, initialState, initialError);
-        var requirement = block.childBlocks.requirement;
-        var select =
-          requirement && requirement.element && requirement.element.querySelector("select");
-        if (!select) {
+  function choiceStructDefinition(spec) {
+    return function (blocks) {
+      return class ChoiceStructDefinition extends blocks.StructBlockDefinition {
+        render(placeholder, prefix, initialState, initialError) {
+          var block = super.render(placeholder, prefix, initialState, initialError);
+          var choice = block.childBlocks[spec.field];
+          var select = choice && choice.element && choice.element.querySelector("select");
+          if (!select) {
+            return block;
+          }
+          var wrappers = {};
+          USED.forEach(function (name) {
+            wrappers[name] = childWrapper(block.childBlocks[name]);
+          });
+          function sync() {
+            var used = spec.uses[select.value];
+            USED.forEach(function (name) {
+              if (wrappers[name]) wrappers[name].hidden = name !== used;
+            });
+          }
+          select.addEventListener("change", sync);
+          // Pasted or restored values are set without a change event.
+          var setState = block.setState.bind(block);
+          block.setState = function (state) {
+            setState(state);
+            sync();
+          };
+          sync();
           return block;
         }
-        var wrappers = {
-          groups: childWrapper(block.childBlocks.groups),
-          segments: childWrapper(block.childBlocks.segments),
-        };
-        function sync() {
-          var used = USES[select.value];
-          Object.keys(wrappers).forEach(function (name) {
-            if (wrappers[name]) wrappers[name].hidden = name !== used;
-          });
-        }
-        select.addEventListener("change", sync);
-        // Pasted or restored values are set without a change event.
-        var setState = block.setState.bind(block);
-        block.setState = function (state) {
-          setState(state);
-          sync();
-        };
-        sync();
-        return block;
-      }
+      };
     };
   }
 
@@ -81,7 +90,11 @@
 
   function register() {
     window.telepath.register("personalize.blocks.KeyBlock", lazy(keyBlockDefinition));
-    window.telepath.register("personalize.blocks.GatedBlock", lazy(gatedBlockDefinition));
+    window.telepath.register("personalize.blocks.GatedBlock", lazy(choiceStructDefinition(GATE)));
+    window.telepath.register(
+      "personalize.blocks.AudienceBlock",
+      lazy(choiceStructDefinition(AUDIENCE)),
+    );
   }
 
   if (window.telepath) {
