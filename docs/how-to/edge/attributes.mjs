@@ -23,6 +23,7 @@ const PYTHON_FLOAT = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)
 const WEEKDAYS = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 const MAX_TEXT = 200;
 const zoneCache = new Map();
+const clocks = new Map();
 
 /** Length in code points, as Python counts. */
 function length(text) {
@@ -125,12 +126,16 @@ export function geoAttributes(raw, continents) {
 /** The time.* attributes: `now` on the wall clock of the first valid zone. */
 export function timeAttributes(now, zones, fallback = "UTC") {
   const zone = zones.map(validTimezone).find((name) => name !== null) ?? validTimezone(fallback) ?? "UTC";
+  if (!clocks.has(zone)) {
+    // Building a formatter is slow; each zone's is kept (only valid zone names get here).
+    if (clocks.size > 1000) clocks.clear();
+    clocks.set(zone, new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", weekday: "short",
+    }));
+  }
   const parts = {};
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", weekday: "short",
-  });
-  for (const { type, value } of format.formatToParts(now)) parts[type] = value;
+  for (const { type, value } of clocks.get(zone).formatToParts(now)) parts[type] = value;
   return {
     hour: Number(parts.hour),
     minute: Number(parts.minute),
