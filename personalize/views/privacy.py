@@ -24,7 +24,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
-from personalize.blocks.explanations import attribute_label, format_value, readable_key, rule_values
+from personalize.blocks.explanations import (
+    active_phrases,
+    attribute_label,
+    format_value,
+    readable_key,
+    rule_values,
+)
 from personalize.conf import personalize_settings
 from personalize.models.settings import banner_texts
 from personalize.profiles.scoring import current_config
@@ -122,12 +128,16 @@ def _signal_groups(attributes: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _segments(explanation: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The matched segments, each rule's values as ``(label, words)``, never attribute paths."""
+def _segments(explanation: list[dict[str, Any]], segment_set: Any) -> list[dict[str, Any]]:
+    """The matched segments, each rule's values as ``(label, words)``, never attribute paths,
+    and its phrase in the active language."""
     segments = matched_segments(explanation)
     for segment in segments:
+        compiled = segment_set.get(segment.get("slug"))
+        phrases = active_phrases(segment_set, compiled.id) if compiled is not None else {}
         for rule in segment["rules"]:
             rule["values"] = rule_values(rule)
+            rule["summary"] = phrases.get(rule["summary"], rule["summary"])
     return segments
 
 
@@ -204,7 +214,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
             for stored in stored_profiles(request)
         ],
         "may_edit_preferences": consent.allows(PERSONALIZATION),
-        "segments": _segments(visitor.explain()),
+        "segments": _segments(visitor.explain(), visitor.segment_set),
         "analytics": browser_analytics(
             read_visitor_cookie(request.COOKIES.get(personalize_settings.VISITOR_COOKIE))
         ),
