@@ -15,7 +15,8 @@ from wagtail.models import Page, Site
 
 from personalize.caching.index import index_for_page
 from personalize.caching.keys import decide_page
-from personalize.graphql.access import visitor_for
+from personalize.edge.manifest import current_manifest
+from personalize.graphql.access import FRONTEND_KEY_HEADER, has_frontend_key, visitor_for
 from personalize.graphql.types import JSONString, StreamFieldBlock, VisitorType, bound_blocks
 from personalize.pages import SEGMENT_MODE_PREFIX
 from personalize.visitors.registry import current_segments
@@ -272,6 +273,14 @@ class Query(graphene.ObjectType):
             "Cache page data per query, path and this key; null when there is no such page."
         ),
     )
+    edge_manifest = JSONString(
+        required=True,
+        description=(
+            "Front-end servers with a front-end key only: the live segments' conditions in "
+            "GrowthBook's syntax and the attribute contract, as /personalize/manifest.json "
+            "serves it (docs/how-to/edge.md)."
+        ),
+    )
     segment_key = graphene.String(
         required=True,
         visitor=VisitorInput(),
@@ -326,6 +335,13 @@ class Query(graphene.ObjectType):
             chosen, index_for_page(page), site_id=found.pk if found else 0, explain=False
         )
         return decisions.key
+
+    def resolve_edge_manifest(root: Any, info: Any) -> dict[str, Any]:
+        if not has_frontend_key(info.context):
+            raise GraphQLError(
+                f"edgeManifest needs a valid front-end key in the {FRONTEND_KEY_HEADER} header."
+            )
+        return current_manifest().data
 
     def resolve_segment_key(root: Any, info: Any, visitor: Any = None) -> str:
         return segment_key(visitor_for(info, visitor))
