@@ -8,6 +8,7 @@ through the whole middleware stack, with Django's ``LocaleMiddleware`` choosing 
 from __future__ import annotations
 
 import copy
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 BLOCK_KEY = "b" * 32
 VARIANT_KEY = "1" * 32
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+#: The tests that translate with wagtail-localize (the optional ``localize`` extra).
+localize = pytest.mark.skipif(
+    find_spec("wagtail_localize") is None, reason="wagtail-localize is not installed"
+)
 
 
 @pytest.fixture
@@ -199,6 +204,7 @@ def _get(client: Any, path: str, agent: str, language: str) -> str:
     return response.content.decode()
 
 
+@localize
 def test_translators_get_the_text_and_never_the_ids_or_keys(i18n: Any, phones: Any) -> None:
     site = _translated_site(phones)
 
@@ -228,6 +234,7 @@ def test_translators_get_the_text_and_never_the_ids_or_keys(i18n: Any, phones: A
     assert not any(key in " ".join(contexts) for key in ("segments", "key", "weight"))
 
 
+@localize
 def test_the_translation_keeps_segments_keys_and_settings(i18n: Any, phones: Any) -> None:
     site = _translated_site(phones)
     source = site["offers"].body.raw_data
@@ -252,6 +259,7 @@ def test_the_translation_keeps_segments_keys_and_settings(i18n: Any, phones: Any
     assert type(source[0]["value"]["variants"]) is type(german[0]["value"]["variants"]) is list
 
 
+@localize
 def test_the_german_page_renders_the_visitors_variant_in_german(
     client: Any, i18n: Any, phones: Any
 ) -> None:
@@ -288,6 +296,7 @@ def test_the_privacy_page_follows_the_visitors_language(
     assert "Device" in english and "Gerät" not in english
 
 
+@localize
 def test_the_gate_sends_german_visitors_to_the_german_register_page(
     client: Any, i18n: Any, phones: Any
 ) -> None:
@@ -302,6 +311,7 @@ def test_the_gate_sends_german_visitors_to_the_german_register_page(
     assert "Mitglieder lesen weiter" in german and "Registrieren" in german
 
 
+@localize
 def test_resyncing_after_an_edit_keeps_the_translations(i18n: Any, phones: Any) -> None:
     site = _translated_site(phones)
     offers = site["offers"]
@@ -320,6 +330,7 @@ def test_resyncing_after_an_edit_keeps_the_translations(i18n: Any, phones: Any) 
     assert (variant["segments"], variant["key"]) == ([phones.pk], VARIANT_KEY)
 
 
+@localize
 def test_publishing_a_translation_keeps_one_experiment_on_the_source(
     i18n: Any, phones: Any
 ) -> None:
@@ -335,6 +346,7 @@ def test_publishing_a_translation_keeps_one_experiment_on_the_source(
     assert [arm["label"] for arm in experiment.arms] == ["Phones", "B"]
 
 
+@localize
 def test_a_segment_on_page_locale_picks_the_variant_on_the_german_page_only(
     client: Any, i18n: Any, segment_factory: Any, phones: Any
 ) -> None:
@@ -431,6 +443,7 @@ def test_copy_for_translation_keeps_segments_and_keys_and_localizes_the_gate(
     assert localized_page_url(10**6) is None
 
 
+@localize
 def test_the_decision_key_differs_between_the_languages(
     client: Any, i18n: Any, phones: Any
 ) -> None:
