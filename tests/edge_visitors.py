@@ -11,6 +11,7 @@ Two kinds of visitors, both from a seeded ``random.Random``:
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -127,6 +128,34 @@ ORIGIN_ONLY: list[tuple[dict[str, Any], str]] = [
     ({"query.q": {"$not": "x", "$notRegex": "y"}}, "negations"),
 ]
 
+_REGEX_TOKENS = [
+    "a", "b", "S", "k", "i", "é", "0", "-", "/", "\\.", "\\/", "\\-", " ", ".", ".*", ".+",
+    "[a-c]", "[^/]+", "[0-9]", "[é-ü]", "(x|y)", "(?:ab)", "(?=a)", "(?!b)", "(?<=a)", "^", "$",
+    "*", "+", "?", "{2}", "{1,}", "{1,3}", "*?", "|", "\\n", "\\t", "\\d", "\\w", "(.+){2}",
+    "}", "]",
+]
+#: Strings that tell regex flavours apart: newlines, \r, surrogate pairs, odd case folding.
+REGEX_PROBES = [
+    "ab", "abab", "a\n", "a\r", "\ra", "a\u2028", "ſ", "S", "K", "k", "\u212a", "İ", "ı", "i",
+    "I", "é", "É", "😀", "a😀b", "😀😀", "/blog/", "x-y", "0", "00", "a.b", "}", "]", "", "xy",
+    "a/b", "aaa", "\n", "bS", "ab\n",
+]
+
+
+def regex_conditions(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """Random patterns over tokens where Python's and JavaScript's flavours meet or differ."""
+    conditions: list[dict[str, Any]] = []
+    while len(conditions) < count:
+        pattern = "".join(rng.choice(_REGEX_TOKENS) for _ in range(rng.randrange(1, 5)))
+        try:
+            re.compile(pattern)
+        except re.error:
+            continue
+        op = rng.choice(["$regex", "$regexi", "$notRegex", "$notRegexi"])
+        conditions.append({"query.q": {op: pattern}})
+    return conditions
+
+
 _COUNTRIES = ["DE", "de", " at ", "CH", "US", "FR", "GB", "XX", "T1", "ZZ", "", "Deutschland"]
 _REGIONS = ["BY", "DE-BY", "by", "9", "AT-9", "IDF", "CA", "X-1", "ABCD", "", "fr-idf"]
 _CITIES = [
@@ -241,6 +270,8 @@ def typed_attributes(rng: random.Random, count: int) -> list[dict[str, Any]]:
         attributes: dict[str, Any] = {}
         for group, names in _TYPED_PATHS.items():
             values = {name: _value(rng) for name in names if rng.random() < 0.75}
+            if group == "query" and rng.random() < 0.5:
+                values["q"] = rng.choice(REGEX_PROBES)
             if rng.random() < 0.95:
                 attributes[group] = values
         if rng.random() < 0.9:

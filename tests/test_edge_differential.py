@@ -30,6 +30,7 @@ from tests.edge_visitors import (
     OPERATOR_CONDITIONS,
     ORIGIN_ONLY,
     raw_requests,
+    regex_conditions,
     rule_builder_conditions,
     typed_attributes,
 )
@@ -40,6 +41,7 @@ SDK = EDGE_DIR / "node_modules" / "@growthbook" / "growthbook" / "package.json"
 EDGE_GROUPS = ("geo", "time", "query", "consent", "gpc")
 REQUESTS = 1500
 TYPED = 3000
+REGEX_PATTERNS = 150
 
 
 def _unavailable(reason: str) -> None:
@@ -69,14 +71,20 @@ def node() -> str:
     return binary
 
 
-def _segment_set() -> SegmentSet:
-    conditions = [
+def _conditions() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fixed conditions (rule builder and operators), and the random regex ones."""
+    fixed = [
         *rule_builder_conditions(),
         *OPERATOR_CONDITIONS,
         {"$and": rule_builder_conditions()[:3]},
         {"$or": rule_builder_conditions()[3:8]},
-        *(condition for condition, _ in ORIGIN_ONLY),
     ]
+    return fixed, regex_conditions(random.Random(7), REGEX_PATTERNS)
+
+
+def _segment_set() -> SegmentSet:
+    fixed, regexes = _conditions()
+    conditions = [*fixed, *regexes, *(condition for condition, _ in ORIGIN_ONLY)]
     records = [
         SegmentRecord(id=index, slug=f"s{index}", name=f"S{index}", condition=condition)
         for index, condition in enumerate(conditions, start=1)
@@ -162,10 +170,16 @@ def test_the_sdk_finds_the_engines_segments(node: str, rf: Any) -> None:
     python = [{s.slug for s in edge if s.condition(attrs)} for attrs in round_tripped]
     difference = _first_difference(segments, manifest, typed, python, result["attributes"])
     assert difference is None, difference
-    assert len(edge) == len(segments) - len(ORIGIN_ONLY)
+    fixed, regexes = _conditions()
+    edge_fixed = [s for s in edge if s.id <= len(fixed)]
+    assert len(edge_fixed) == len(fixed)
+    # Most random patterns are rewritten for the edge; the others are origin-only.
+    assert len(edge) - len(edge_fixed) >= REGEX_PATTERNS * 3 // 5
     # Every segment gets both answers, except those that give one answer whatever the visitor.
-    answers = [*_answers(edge, origin), *_answers(edge, round_tripped)]
-    constant = [s.condition.condition for s in edge if len({a[s.slug] for a in answers}) == 1]
+    answers = [*_answers(edge_fixed, origin), *_answers(edge_fixed, round_tripped)]
+    constant = [
+        s.condition.condition for s in edge_fixed if len({a[s.slug] for a in answers}) == 1
+    ]
     assert constant == [{}, {"$or": []}, {"$nor": []}, {"geo.city": {}}, NEVER_CONDITION]
 
 
@@ -185,7 +199,10 @@ def test_origin_only_segments_say_why() -> None:
     segments = _segment_set()
     manifest = build_manifest(segments, experiments_version=None).data
     origin_only = [entry for entry in manifest["segments"] if not entry["edge"]]
-    assert len(origin_only) == len(ORIGIN_ONLY)
+    origin_only = origin_only[-len(ORIGIN_ONLY) :]
+    assert [entry["slug"] for entry in origin_only] == [
+        segment.slug for segment in segments.segments[-len(ORIGIN_ONLY) :]
+    ]
     for entry, (_, word) in zip(origin_only, ORIGIN_ONLY, strict=True):
         assert word in entry["reason"], entry
         assert "condition" not in entry

@@ -7,7 +7,9 @@ use, and differ in places that would silently change answers at the edge:
 * ``$`` also matches before a final newline in Python: it becomes ``(?=\\n?$)``.
 * ``.`` matches ``\\r`` in Python but not in JavaScript: it becomes ``[^\\n]``. It matches one
   code point in Python and one UTF-16 unit in JavaScript, so it (and a negated class) is only
-  accepted before ``*`` or ``+``, where the count does not matter.
+  accepted before ``*`` or ``+``, where the count does not matter, and only one of them may be
+  repeated with ``+`` (two could split one character between them in JavaScript).
+* Lookarounds cannot be repeated (the flavours treat ``(?=a)?`` differently).
 * ``\\d``, ``\\w``, ``\\s`` and ``\\b`` know Unicode in Python and (mostly) ASCII in
   JavaScript; back-references, ``(?P<name>...)``, inline flags, ``{,n}`` and possessive
   quantifiers exist in one flavour only. Such patterns are refused.
@@ -79,6 +81,10 @@ class _Rewriter:
         self.kind: str | None = None
         #: Per open group, whether it holds a "." or a negated class.
         self.groups: list[bool] = []
+        #: Per open group, whether it is a lookaround (which cannot be repeated).
+        self.lookarounds: list[bool] = []
+        #: How many "." or negated classes (or groups holding them) are repeated with +.
+        self.wide_pluses = 0
 
     def run(self) -> str:
         if any(ord(char) > 0xFFFF for char in self.pattern):
@@ -113,9 +119,10 @@ class _Rewriter:
             self._group()
         elif char == ")":
             wide = self.groups.pop() if self.groups else False
+            lookaround = self.lookarounds.pop() if self.lookarounds else False
             if wide and self.groups:
                 self.groups[-1] = True
-            self._emit(")", _WIDE_GROUP if wide else _ATOM)
+            self._emit(")", None if lookaround else _WIDE_GROUP if wide else _ATOM)
         elif char in "|^":
             self._emit(char, None)
         elif char == "$":
@@ -150,13 +157,20 @@ class _Rewriter:
 
     def _quantifier(self, text: str, width: int) -> None:
         if self.kind is None:
-            raise Unsupported("a quantifier that repeats nothing")
+            raise Unsupported("a quantifier that repeats nothing or a lookaround")
         if self.kind == _WIDE and text not in "*+":
             self._wide_needs_repeat()
         if self.kind == _WIDE_GROUP and text.startswith("{"):
             raise Unsupported("a counted repeat {m,n} of a group holding . or a negated class")
         if self.kind == _WIDE and self.groups:
             self.groups[-1] = True
+        if self.kind in (_WIDE, _WIDE_GROUP) and text == "+":
+            self.wide_pluses += 1
+            if self.wide_pluses > 1:
+                raise Unsupported(
+                    'more than one "." or negated class repeated with + (a character outside '
+                    "the Basic Multilingual Plane counts as two in JavaScript)"
+                )
         self.out.append(text)
         self.index += width
         self.kind = None
@@ -171,11 +185,13 @@ class _Rewriter:
         if not rest.startswith("?"):
             self._emit("(", None)
             self.groups.append(False)
+            self.lookarounds.append(False)
             return
         for opener in ("?:", "?=", "?!", "?<=", "?<!"):
             if rest.startswith(opener):
                 self._emit("(" + opener, None, 1 + len(opener))
                 self.groups.append(False)
+                self.lookarounds.append(opener != "?:")
                 return
         raise Unsupported("a group of the form (?...) other than (?:, (?=, (?!, (?<= and (?<!")
 
