@@ -251,3 +251,17 @@ def test_parity_with_ssr_and_our_graphql(
     assert gates[1]["locked"] is (country != "AT")
     key = grapple(client, '{ personalizeCacheKey(path: "/") }', headers=relay(visitor))
     assert key["data"]["personalizeCacheKey"] == ours["data"]["cacheKey"]
+
+
+def test_the_how_to_query_runs(client: Any, demo: None) -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "how-to" / "grapple.md"
+    blocks = doc.read_text(encoding="utf-8").split("```graphql\n")[1:]
+    query = next(block.split("```")[0] for block in blocks if "query Page" in block)
+    result = grapple(client, query, {"path": "/"}, headers=relay({"country": "AT"}))
+    assert "errors" not in result, result
+    first, heading = result["data"]["page"]["body"][:2]
+    assert first["decision"]["variant"] == "DACH: free shipping"
+    assert heading == {"blockType": "CharBlock", "field": "heading", "value": "Made to be repaired"}
+    assert len(result["data"]["personalizeCacheKey"]) == 32
