@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext as __
+from django.utils.translation import gettext as _
 
 from personalize.analytics.rows import HOLDOUT, Row
 from personalize.blocks.audience import AudienceBlock
@@ -44,10 +44,10 @@ def content_labels(page_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, B
     blocks: dict[str, BlockLabel] = {}
     for page in pages.values():
         for number, (block_key, value) in enumerate(personalized_blocks(page), start=1):
-            label = BlockLabel(__("Personalized block %(n)d") % {"n": number})
+            label = BlockLabel(_("Personalized block %(n)d") % {"n": number})
             for variant in value["variants"]:
                 names = [segments.get(sid, "?") for sid in variant["segments"] if sid]
-                variant_label = variant.get("label") or __("Variant for: %(segments)s") % {
+                variant_label = variant.get("label") or _("Variant for: %(segments)s") % {
                     "segments": ", ".join(names)
                 }
                 alternatives = [a.get("label") or "" for a in variant.get("alternatives") or []]
@@ -55,8 +55,8 @@ def content_labels(page_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, B
             blocks.setdefault(block_key, label)
         for block_key, setting in audience_blocks(page):
             label = BlockLabel(
-                __("Block for: %(audience)s") % {"audience": audience_text(setting, segments)},
-                {"shown": (__("Shown"), []), "hidden": (__("Hidden"), [])},
+                _("Block for: %(audience)s") % {"audience": audience_text(setting, segments)},
+                {"shown": (_("Shown"), []), "hidden": (_("Hidden"), [])},
             )
             blocks.setdefault(block_key, label)
     return pages, blocks
@@ -90,7 +90,7 @@ class Labeller:
         """The page's title, or why there is none."""
         page = self.pages.get(page_id) if page_id else None
         if page is None:
-            return __("Deleted page %(id)s") % {"id": page_id} if page_id else __("Unknown page")
+            return _("Deleted page %(id)s") % {"id": page_id} if page_id else _("Unknown page")
         return str(page.title)
 
     def page_url(self, page_id: int | None) -> str | None:
@@ -100,12 +100,12 @@ class Labeller:
     def block(self, block_key: str) -> str:
         """The block's position on its page, or the start of its key when it is gone."""
         label = self.blocks.get(block_key)
-        return label.label if label else __("Block %(key)s") % {"key": block_key[:8]}
+        return label.label if label else _("Block %(key)s") % {"key": block_key[:8]}
 
     def variant(self, row: Row) -> str:
         """The variant's label, its segments, or its experiment's name when it is gone."""
         if row.variant == "default":
-            return __("Default (everyone else)")
+            return _("Default (everyone else)")
         label = self.blocks.get(row.block_key)
         if label and row.variant in label.variants:
             return label.variants[row.variant][0]
@@ -113,27 +113,27 @@ class Labeller:
         return (
             experiment.name
             if experiment
-            else __("Removed variant %(key)s") % {"key": row.variant[:8]}
+            else _("Removed variant %(key)s") % {"key": row.variant[:8]}
         )
 
     def alternative(self, row: Row) -> str:
         """The alternative's label from its experiment's arms, the holdout or the control."""
         if row.alternative == HOLDOUT:
-            return __("Holdout (default content)")
+            return _("Holdout (default content)")
         if row.arm is None and row.variant in AUDIENCE_OUTCOMES:
             return self.variant(row)
         if row.arm is None:
-            return __("Default") if row.variant == "default" else __("Variant's own content")
+            return _("Default") if row.variant == "default" else _("Variant's own content")
         experiment = self.experiments.get(row.experiment_id) if row.experiment_id else None
         arms = experiment.arms if experiment else []
         if row.arm < len(arms) and isinstance(arms[row.arm], dict) and arms[row.arm].get("label"):
             return str(arms[row.arm]["label"])
         if row.arm == 0:
-            return __("Variant's own content")
-        return __("Alternative %(n)d") % {"n": row.arm}
+            return _("Variant's own content")
+        return _("Alternative %(n)d") % {"n": row.arm}
 
     def segment(self, segment_id: int | None) -> str:
         """The segment's name ("—" for none)."""
         if segment_id is None:
             return "—"
-        return self.segments.get(segment_id) or __("Deleted segment %(id)d") % {"id": segment_id}
+        return self.segments.get(segment_id) or _("Deleted segment %(id)d") % {"id": segment_id}

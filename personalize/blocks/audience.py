@@ -83,8 +83,8 @@ class AudienceBlock(blocks.StructBlock):
                         default="everyone",
                         label=_("Who sees this block"),
                         help_text=_(
-                            "Everyone else gets nothing in its place. A block for anyone but "
-                            "everyone is left out of search."
+                            "Everyone else gets nothing in its place. Only blocks for everyone "
+                            "are found by search."
                         ),
                     ),
                 ),

@@ -52,7 +52,9 @@ def test_an_editor_hides_a_call_to_action_from_signed_in_visitors(
         toggle.click()
         expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(who).to_be_visible()
-    expect(visible_labels(editor, "Who sees this block")).to_have_count(1)
+    expect(editor.locator(f'label[for="{value}-audience-who"]')).to_contain_text(
+        "Who sees this block"
+    )
     expect(visible_labels(editor, "Key")).to_have_count(0)
 
     segments = editor.locator(f'input[name="{value}-audience-segments-count"]').locator(
