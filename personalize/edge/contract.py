@@ -120,7 +120,7 @@ def check_path(path: str) -> str | None:
     if attribute.type == "array" and "." not in rest and _is_array_step(rest):
         return None
     # Reading into a string (or a number): both engines read null, but say so plainly.
-    return f'the path "{path}" reads below {attribute.path}, a {attribute.type}'
+    return f'the path "{path}" reads into {attribute.path} (of type {attribute.type})'
 
 
 def _is_array_step(name: str) -> bool:
