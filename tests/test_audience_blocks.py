@@ -78,6 +78,9 @@ def test_value_stored_without_the_setting_is_for_everyone_and_renders_as_before(
     html = block.render(value, _ctx())
     assert "Join the club" in html and "Members save 10%" in html
     assert "everyone" not in html
+    # Saved again by an editor, it stores the setting for everyone with nothing left over.
+    saved = block.get_prep_value(block.clean(value))["audience"]
+    assert (saved["who"], saved["segments"], saved["groups"]) == ("everyone", [], [])
     assert block.get_searchable_content(value) == ["Join the club", "Members save 10%"]
 
 

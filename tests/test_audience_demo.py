@@ -45,7 +45,11 @@ def test_seeded_calls_to_action_carry_their_audience(demo: None) -> None:
 
     page = ContentPage.objects.get(slug="choosing-a-rain-jacket")
     audiences = [
-        (b.value["heading"], b.value["audience"]["who"], list(b.value["audience"]["segments"]))
+        (
+            b.value["heading"],
+            b.value["audience"]["who"],
+            [s for s in b.value["audience"]["segments"] if s],
+        )
         for b in page.body
         if b.block_type == "call_to_action"
     ]

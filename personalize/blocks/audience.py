@@ -92,7 +92,6 @@ class AudienceBlock(blocks.StructBlock):
                     "segments",
                     SegmentListBlock(
                         required=False,
-                        default=[],
                         help_text=_("For “only” and “except” these segments."),
                     ),
                 ),
