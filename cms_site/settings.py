@@ -50,12 +50,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
+# Translated pages with wagtail-localize: the home page in German at /de/ (see
+# docs/how-to/translated-sites.md).
+if find_spec("wagtail_localize") is not None:
+    INSTALLED_APPS += ["wagtail_localize", "wagtail_localize.locales"]
 
 MIDDLEWARE = [
     # Outside everything that sets cookies: decides which personalized pages a shared cache (or
     # the page cache) may keep per decision key (docs/how-to/cdn.md).
     "personalize.middleware.PersonalizeCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the URL (/de/…), for i18n_patterns (cms_site/urls.py).
+    "cms_site.home.middleware.DemoLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -174,6 +180,10 @@ if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(
         f"DEMO_LANGUAGE={LANGUAGE_CODE!r} is not a language of the demo: use en or de."
     )
+# The demo in English has a German page tree at /de/ (Wagtail i18n, translated with
+# wagtail-localize); with DEMO_LANGUAGE=de the whole demo is German and i18n stays off.
+WAGTAIL_I18N_ENABLED = LANGUAGE_CODE == "en" and "wagtail_localize" in INSTALLED_APPS
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,7 @@
 """URLs of the demo site."""
 
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
@@ -23,7 +24,6 @@ urlpatterns = [
     path("graphql/", PersonalizeGraphQLView.as_view(graphiql=settings.DEBUG), name="graphql"),
     # The same site through wagtail-grapple's schema (docs/how-to/grapple.md).
     path("grapple/", PersonalizeGrappleView.as_view(graphiql=settings.DEBUG), name="grapple"),
-    path("personalize/", include("personalize.urls")),
     path("demo/country/", simulate_country, name="demo-country"),
     path("demo/fitting/", request_fitting, name="demo-request-fitting"),
     path("demo/cart/", cart.cart, name="demo-cart"),
@@ -40,4 +40,10 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("", include(wagtail_urls))]
+# Pages and the package's views (privacy page, consent) in the URL's language: English without a
+# prefix, German under /de/ (WAGTAIL_I18N_ENABLED, docs/how-to/translated-sites.md).
+urlpatterns += i18n_patterns(
+    path("personalize/", include("personalize.urls")),
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)

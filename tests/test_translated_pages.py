@@ -2,7 +2,7 @@
 
 Pages are translated with wagtail-localize's own machinery (a translation source, its PO file,
 ``save_target``) and with Wagtail's ``copy_for_translation``; the German pages are then served
-through the whole middleware stack, with Django's ``LocaleMiddleware`` choosing the language.
+through the whole middleware stack at ``/de/…``, as the demo serves them (``i18n_patterns``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ localize = pytest.mark.skipif(
 
 @pytest.fixture
 def i18n(db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Wagtail i18n in English and German, languages chosen by ``LocaleMiddleware``."""
+    """Wagtail i18n in English and German (the demo's URLs: German under ``/de/``)."""
     from wagtail.models import Locale
 
     from cms_site.home.models import ContentPage, HomePage
@@ -39,12 +39,6 @@ def i18n(db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     settings.LANGUAGES = LANGUAGES
     settings.WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
     settings.LANGUAGE_CODE = "en"
-    middleware = list(settings.MIDDLEWARE)
-    middleware.insert(
-        middleware.index("django.middleware.common.CommonMiddleware"),
-        "django.middleware.locale.LocaleMiddleware",
-    )
-    settings.MIDDLEWARE = middleware
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [str(TEMPLATES), *templates[0].get("DIRS", [])]
     settings.TEMPLATES = templates
@@ -198,8 +192,8 @@ def _translated_site(phones: Any) -> dict[str, Any]:
     }
 
 
-def _get(client: Any, path: str, agent: str, language: str) -> str:
-    response = client.get(path, headers={"User-Agent": agent, "Accept-Language": language})
+def _get(client: Any, path: str, agent: str) -> str:
+    response = client.get(path, headers={"User-Agent": agent})
     assert response.status_code == 200
     return response.content.decode()
 
@@ -265,9 +259,9 @@ def test_the_german_page_renders_the_visitors_variant_in_german(
 ) -> None:
     _translated_site(phones)
 
-    phone = _get(client, "/angebote/", IPHONE, "de")
-    desktop = _get(client, "/angebote/", WINDOWS_CHROME, "de")
-    english = _get(client, "/offers/", IPHONE, "en")
+    phone = _get(client, "/de/angebote/", IPHONE)
+    desktop = _get(client, "/de/angebote/", WINDOWS_CHROME)
+    english = _get(client, "/offers/", IPHONE)
 
     assert "Touren fürs Handy" in phone or "Kürzere Touren" in phone
     assert "Tours for" not in phone
@@ -276,6 +270,7 @@ def test_the_german_page_renders_the_visitors_variant_in_german(
     # The explanation speaks the page's language, its rule phrase included.
     assert "Warum sehe ich das?" in phone
     assert "Besucher mit einem Mobiltelefon (Ihr Gerät: Mobiltelefon)" in phone
+    assert 'href="/de/personalize/privacy/"' in phone
     assert "visitors on a mobile phone (your device: mobile phone)" in english
     assert "Handys" not in phone  # the segment's name is shared: as the editor wrote it
     assert "Phones" in phone
@@ -288,8 +283,8 @@ def test_the_privacy_page_follows_the_visitors_language(
 
     consent = {personalize_settings.CONSENT_COOKIE: "personalization"}
     client.cookies.load(consent)
-    german = _get(client, "/personalize/privacy/", IPHONE, "de")
-    english = _get(client, "/personalize/privacy/", IPHONE, "en")
+    german = _get(client, "/de/personalize/privacy/", IPHONE)
+    english = _get(client, "/personalize/privacy/", IPHONE)
 
     assert "mit einem Mobiltelefon" in german
     assert "on a mobile phone" in english
@@ -302,11 +297,11 @@ def test_the_gate_sends_german_visitors_to_the_german_register_page(
 ) -> None:
     site = _translated_site(phones)
 
-    german = _get(client, "/angebote/", WINDOWS_CHROME, "de")
-    english = _get(client, "/offers/", WINDOWS_CHROME, "en")
+    german = _get(client, "/de/angebote/", WINDOWS_CHROME)
+    english = _get(client, "/offers/", WINDOWS_CHROME)
 
-    assert site["german_register"].url == "/registrieren/"
-    assert 'href="/registrieren/?next=%2Fangebote%2F"' in german
+    assert site["german_register"].url == "/de/registrieren/"
+    assert 'href="/de/registrieren/?next=%2Fde%2Fangebote%2F"' in german
     assert 'href="/register/?next=%2Foffers%2F"' in english
     assert "Mitglieder lesen weiter" in german and "Registrieren" in german
 
@@ -355,13 +350,11 @@ def test_a_segment_on_page_locale_picks_the_variant_on_the_german_page_only(
     )
     site = _translated_site(german_readers)
 
-    german = _get(client, "/angebote/", WINDOWS_CHROME, "de")
-    english = _get(client, "/offers/", WINDOWS_CHROME, "en")
-    english_for_german_speaker = _get(client, "/offers/", WINDOWS_CHROME, "en;q=0.1")
+    german = _get(client, "/de/angebote/", WINDOWS_CHROME)
+    english = _get(client, "/offers/", WINDOWS_CHROME)
 
     assert "Touren fürs Handy" in german or "Kürzere Touren" in german
     assert "Tours for everyone" in english
-    assert "Tours for everyone" in english_for_german_speaker
     assert site["german_offers"].locale.language_code == "de"
 
 
@@ -380,7 +373,6 @@ def test_page_locale_is_the_pages_even_when_another_language_is_active(
     root.add_child(instance=home)
     home.save_revision().publish()
     Site.objects.create(hostname="de.example.com", root_page=home)
-    i18n.MIDDLEWARE = [m for m in i18n.MIDDLEWARE if "LocaleMiddleware" not in m]
     seen: list[Any] = []
 
     def note(sender: Any, **kwargs: Any) -> None:
@@ -432,12 +424,12 @@ def test_copy_for_translation_keeps_segments_and_keys_and_localizes_the_gate(
     variant = german_offers.body.raw_data[0]["value"]["variants"][0]
     assert (variant["segments"], variant["key"]) == ([phones.pk], VARIANT_KEY)
     assert german_offers.body.raw_data[1]["value"]["cta_page"] == register.pk
-    page = _get(client, "/angebote/", WINDOWS_CHROME, "de")
-    assert 'href="/registrieren/?next=%2Fangebote%2F"' in page
+    page = _get(client, "/de/angebote/", WINDOWS_CHROME)
+    assert 'href="/de/registrieren/?next=%2Fde%2Fangebote%2F"' in page
     with translation.override("de"):
         from personalize.blocks.translated import localized_page_url
 
-        assert localized_page_url(register.pk) == "/registrieren/"
+        assert localized_page_url(register.pk) == "/de/registrieren/"
         assert localized_page_url(register.pk, offers) == "/register/"
     assert localized_page_url(None) is None
     assert localized_page_url(10**6) is None

@@ -30,6 +30,7 @@ from cms_site.home.demo_loader import (
     key,
     load_demo,
 )
+from cms_site.home.demo_translations import translate_demo
 from cms_site.home.demo_upgrades import upgrade_page
 from personalize.models import (
     Experiment,
@@ -76,6 +77,8 @@ class Command(BaseCommand):
             self._funnel(spec)
         for spec in content.experiments:
             self._start_experiment(spec)
+        # The German pages (demo_content/translations/), with Wagtail i18n on.
+        translate_demo(options["content"])
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
         for user in content.users:
             # Where the closing lines send a superuser (the port `make demo PORT=…` serves on).
