@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import string
+import warnings
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize.edge.contract import check_path
 from personalize.edge.regex import IGNORECASE_CLASSES, Unsupported, javascript_pattern
 from personalize.edge.translate import OriginOnly, edge_condition
+from tests.rules.strategies import valid_conditions
 
 
 def _edge(condition: dict[str, Any]) -> dict[str, Any]:
@@ -159,3 +164,32 @@ def test_ignorecase_classes_are_what_python_accepts() -> None:
         matches = re.compile(letter, re.IGNORECASE).fullmatch
         accepted = "".join(char for char in characters if matches(char))
         assert accepted == "".join(sorted(IGNORECASE_CLASSES[letter])), letter
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_conditions())
+def test_any_valid_condition_is_rewritten_or_refused(condition: dict[str, Any]) -> None:
+    try:
+        rewritten = edge_condition(condition, lambda path: None)
+    except OriginOnly as exc:
+        assert str(exc)
+        return
+    # What the manifest sends is plain JSON that JavaScript reads back unchanged.
+    assert json.loads(json.dumps(rewritten, allow_nan=False)) == rewritten
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab.^$*+?{}[]()|\\-dé,0123:=!<P", max_size=8), st.booleans())
+def test_any_python_pattern_is_rewritten_or_refused(pattern: str, insensitive: bool) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": still valid
+            re.compile(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return
+    try:
+        rewritten = javascript_pattern(pattern, insensitive)
+    except Unsupported as exc:
+        assert str(exc)
+        return
+    assert isinstance(rewritten, str)
