@@ -18,7 +18,16 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument(
         "--only",
-        choices=["pages", "profiles", "blocks", "caching", "graphql", "conditions", "redis"],
+        choices=[
+            "pages",
+            "profiles",
+            "blocks",
+            "caching",
+            "graphql",
+            "grapple",
+            "conditions",
+            "redis",
+        ],
         action="append",
         help="run only these benchmarks (repeatable)",
     )
@@ -34,6 +43,7 @@ def main() -> int:
         caching,
         conditions,
         graphql_page,
+        grapple_page,
         pages,
         profiles_page,
         redis_commands,
@@ -47,6 +57,7 @@ def main() -> int:
             "blocks": blocks_page,
             "caching": caching,
             "graphql": graphql_page,
+            "grapple": grapple_page,
             "conditions": conditions,
             "redis": redis_commands,
         }

@@ -34,6 +34,7 @@ if os.environ.get("BENCHMARK_REDIS_URL"):
 TEMPLATES = [
     {**TEMPLATES[0], "DIRS": [Path(__file__).resolve().parent / "templates", *TEMPLATES[0]["DIRS"]]}
 ]
+ROOT_URLCONF = "benchmarks.urls"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
