@@ -87,6 +87,7 @@ def test_conditions_are_rewritten_to_compare_strictly(
         ({"geo.country.x": "DE"}, 'reads into geo.country (of type string)'),
         ({"consent": {"a": 1}}, "it compares a whole object"),
         ({"query.toString": "x"}, "names 'toString', which every object has in JS"),
+        ({"consent": {"$elemMatch": {"$savedGroup": 1, "a": 1}}}, 'the path "$savedGroup"'),
         ({"consent": {"$elemMatch": {"map": 1}}}, "names 'map'"),
         ({"time.hour": 2**60}, "the integer 1152921504606846976 is beyond"),
         ({"time.hour": float("inf")}, "a number that is not finite"),
@@ -123,6 +124,7 @@ def test_the_contract_allows_array_steps_and_query_names() -> None:
         ("[^/]+/.*", False, "[^/]+/[^\\n]*"),
         ("a}]", False, "a\\}\\]"),
         ("é", False, "é"),
+        ("[0-9-]+", True, "[0-9-]+"),
     ],
 )
 def test_patterns_are_rewritten(pattern: str, insensitive: bool, expected: str) -> None:
@@ -149,6 +151,7 @@ def test_patterns_are_rewritten(pattern: str, insensitive: bool, expected: str) 
         ("😀", False, "outside the Basic Multilingual Plane"),
         ("é", True, "the letter 'é' with $regexi"),
         ("[a-z]", True, "letters inside a class with $regexi"),
+        ("[!-~]", True, "a range other than digits inside a class with $regexi"),
     ],
 )
 def test_patterns_read_differently_are_refused(

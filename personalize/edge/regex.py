@@ -213,7 +213,17 @@ class _Rewriter:
                 continue
             if self.insensitive and char.lower() != char.upper():
                 raise Unsupported("letters inside a class with $regexi (case folding differs)")
+            if self.insensitive and char == "-" and not self._digit_range(position):
+                raise Unsupported("a range other than digits inside a class with $regexi")
             parts.append(char)
             position += 1
         parts.append("]")
         self._emit("".join(parts), _WIDE if negated else _ATOM, position + 1 - start)
+
+    def _digit_range(self, position: int) -> bool:
+        """Whether the "-" at ``position`` of a class is literal or joins two digits."""
+        before = self.pattern[position - 1 : position]
+        after = self.pattern[position + 1 : position + 2]
+        if before in ("[", "^") or after == "]":
+            return True  # first or last: a literal "-"
+        return before.isascii() and before.isdigit() and after.isascii() and after.isdigit()

@@ -109,6 +109,9 @@ class _Translator:
         return out
 
     def _path(self, path: str) -> None:
+        if path.startswith("$"):
+            # GrowthBook reads "$savedGroup" (and may read others) as operators.
+            raise OriginOnly(f'the path "{path}" starts with $')
         for name in path.split("."):
             if name in self.names:
                 raise OriginOnly(f'the path "{path}" names {name!r}, which every object has in JS')
