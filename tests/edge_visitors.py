@@ -161,7 +161,7 @@ _REGIONS = ["BY", "DE-BY", "by", "9", "AT-9", "IDF", "CA", "X-1", "ABCD", "", "f
 _CITIES = [
     "Munich", "München", "Vienna", "vienna", "S%C3%A3o%20Paulo", "S\\u00c3\\u00a3o Paulo",
     "São Paulo", "  New\tYork ", "?", "Z%FCrich", "K\u00c3\u00b8benhavn", "Łódź", "a\u200bb",
-    "San Diego", "x" * 120, "",
+    "San Diego", "x" * 120, "", "100% Stadt", "S%C3%A3o%zz", "%E2%82",
 ]
 _CONTINENTS = ["EU", "eu", "NA", "XX", "", None]
 _ZONES = [
@@ -171,7 +171,8 @@ _ZONES = [
 ]
 _PATHS = [
     "/", "/blog/ski-touring/", "/de/produkte/", "/caf%C3%A9/", "/a%2Fb", "/%E2%82%AC/",
-    "/account/settings", "/index.html", "/en/", "/BLOG/x",
+    "/account/settings", "/index.html", "/en/", "/BLOG/x", "/a%zz/", "/caf%C3%A9%FF/",
+    "/100%/", "/%e2%82/x", "/%c3%a9/", "/%F0%9F%98%80/",
 ]
 _PARAMETERS = ["utm_source", "utm_medium", "utm_campaign", "ref", "q", "page", "v", "n", "debug"]
 _VALUES = [

@@ -58,20 +58,61 @@ export function validTimezone(name) {
   return zoneCache.get(candidate) ? candidate : null;
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The length of the valid UTF-8 sequence at `bytes[start]`, or 0. */
+function sequence(bytes, start) {
+  const lead = bytes[start];
+  if (lead < 0x80) return 1;
+  const size = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
+    : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+  if (size === 0 || start + size > bytes.length) return 0;
+  try {
+    UTF8.decode(bytes.subarray(start, start + size));
+    return size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Percent-decoding as the origin does it. "strict" (a CDN's header, like Python's
+ * `unquote(errors="strict")`): null when the escapes are not UTF-8. "path" (like Django's
+ * request.path): bytes that are not UTF-8 stay escaped, in upper case. A "%" not followed by two
+ * hex digits stays as it is.
+ */
+function percentDecode(text, mode) {
+  let broken = false;
+  const decoded = text.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => {
+    const bytes = Uint8Array.from(run.match(/%../g), (escape) => parseInt(escape.slice(1), 16));
+    let out = "";
+    for (let index = 0; index < bytes.length; ) {
+      const size = sequence(bytes, index);
+      if (size === 0) {
+        broken = true;
+        out += `%${bytes[index].toString(16).toUpperCase().padStart(2, "0")}`;
+        index += 1;
+      } else {
+        out += UTF8.decode(bytes.subarray(index, index + size));
+        index += size;
+      }
+    }
+    return out;
+  });
+  return mode === "strict" && broken ? null : decoded;
+}
+
 /** Undo the encodings CDNs apply to non-ASCII header values (percent, \u00XX, raw UTF-8). */
 function decodeText(value) {
   if (value.includes("%")) {
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      return null;
-    }
+    value = percentDecode(value, "strict");
+    if (value === null) return null;
   }
   value = value.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
   if (/^[\u0000-\u00ff]*$/.test(value)) {
     const bytes = Uint8Array.from(value, (char) => char.charCodeAt(0));
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return UTF8.decode(bytes);
     } catch {
       return value;
     }
@@ -182,13 +223,9 @@ export function consentAttributes(cookie, gpcHeader, mode) {
   return { consent: PURPOSES.filter((purpose) => granted.has(purpose)), gpc };
 }
 
-/** The URL's path, percent-decoded (undecodable paths are kept as they are). */
+/** The URL's path, percent-decoded as Django decodes request.path. */
 export function pagePath(pathname) {
-  try {
-    return decodeURIComponent(pathname);
-  } catch {
-    return pathname;
-  }
+  return percentDecode(pathname, "path");
 }
 
 /**
