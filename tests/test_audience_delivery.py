@@ -221,3 +221,23 @@ def test_the_report_labels_audience_blocks(page: Any, phones: Any) -> None:
     assert labels.block(SETTING_KEY) == "Block for: Only visitors in these segments: Phones"
     assert [labels.variant(r) for r in rows] == ["Shown", "Hidden"]
     assert [labels.alternative(r) for r in rows] == ["Shown", "Hidden"]
+
+
+def test_why_am_i_seeing_this_under_a_block_segments_showed(
+    client: Any, settings: Any, page: Any, make_request: Any, phones: Any
+) -> None:
+    from personalize.caching.index import build_index
+    from personalize.caching.keys import decide_page
+    from personalize.visitors.visitor import Visitor
+
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "EXPLAIN_LINKS": True}
+    phone = _get(client, page.url, IPHONE).content.decode()
+    assert phone.count("Why am I seeing this?") == 1
+    assert "You see this because you are in the audience “Phones”" in phone
+    desktop = _get(client, page.url, WINDOWS_CHROME).content.decode()
+    assert "Why am I seeing this?" not in desktop
+    # The reasons are part of the key while they reach the page.
+    index = build_index(page)
+    visitor = Visitor(make_request(headers={"User-Agent": IPHONE}))
+    explained = decide_page(visitor, index, site_id=1, explain=True).key
+    assert explained != decide_page(visitor, index, site_id=1, explain=False).key

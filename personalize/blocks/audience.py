@@ -38,7 +38,9 @@ from wagtail.blocks.list_block import ListValue
 from personalize.analytics.recording import note_impression
 from personalize.blocks.context import page_id_for, visitor_for
 from personalize.blocks.decisions import AudienceDecision, choose_audience
+from personalize.blocks.explanations import privacy_url, why
 from personalize.blocks.fields import KeyBlock, SegmentListBlock
+from personalize.conf import personalize_settings
 from personalize.rule_blocks.user import group_choices
 from personalize.rule_blocks.widgets import SearchableSelectMultiple
 from personalize.visitors.registry import current_segments
@@ -267,6 +269,22 @@ class AudienceMixin:
             attrs=layout.attrs,
             label_format=layout.label_format,
         )
+
+    def get_context(self, value: Any, parent_context: Any = None) -> dict[str, Any]:
+        """The template's context, with ``audience`` (the decision) and ``why``.
+
+        ``why`` holds the reasons a visitor may read ("Why am I seeing this?", include
+        ``personalize/blocks/why.html``) when ``EXPLAIN_LINKS`` is on and segments showed the
+        block; None otherwise (also inside a personalized block, whose own reasons it replaces).
+        """
+        context: dict[str, Any] = super().get_context(value, parent_context=parent_context)  # type: ignore[misc]
+        decision = audience_decision(self, value, parent_context)
+        visitor = visitor_for(parent_context)
+        context.update({"audience": decision, "why": None})
+        if personalize_settings.EXPLAIN_LINKS and decision.segment_ids and visitor is not None:
+            context["why"] = why(visitor, decision.segment_ids)
+            context["privacy_url"] = privacy_url()
+        return context
 
     def render(self, value: Any, context: Any = None) -> Any:
         """The block as it renders, or ``""`` when this visitor is not in its audience."""

@@ -101,9 +101,12 @@ def decide_page(
     for key in index.preferences:
         decisions.append(["q", key, answer(visitor, key)])
     for audience in index.audiences:
-        shown = decide_audience(visitor, audience.as_value(), page_id=index.page_id).shown
+        outcome = decide_audience(visitor, audience.as_value(), page_id=index.page_id)
+        shown, matched = outcome.shown, outcome.segment_ids
+        # The reasons reach the output only for a block that segments showed.
+        reasons = why(visitor, matched) if explain and shown and matched else []
         decisions.append(
-            ["a", audience.who, list(audience.groups), list(audience.segments), shown]
+            ["a", audience.who, list(audience.groups), list(audience.segments), shown, reasons]
         )
     consent = visitor.consent
     material = [
