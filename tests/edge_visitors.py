@@ -180,6 +180,11 @@ _VALUES = [
     "1.2.3", "v1.2.3+7", "v1.0", "1.10.0", "winter SALE", "Kış", "ſki", "null", "m", "a+b", "%zz",
     "%C3", "ǆ", "😀", "x" * 250, "9", "-1",
 ]
+#: Query string pieces written as browsers may send them.
+_RAW_QUERY_PARTS = [
+    "a=1;b=2", "=x", "q==b", "", "%zz=1", "q+x=c+d", "q=%E2%82", "q=%E2%82%AC", "q=a%2Bb+c",
+    "Q=1", "q", "q=", "%71=encoded-name", "q=%F0%9F%98%80", "q=%ED%A0%80",
+]
 _CONSENTS = [
     None, "v1:necessary,analytics:1764115200", "v1:personalization:1764115200",
     "v1:personalization,analytics:1.5e9", "v1:analytics: 17", "v2:personalization:1",
@@ -196,6 +201,8 @@ def _url(rng: random.Random) -> str:
         value = rng.choice(_VALUES)
         encoded = value if value.startswith("%") else quote(value, safe="")
         parts.append(f"{name}={encoded}" if rng.random() < 0.9 else name)
+    if rng.random() < 0.2:
+        parts.append(rng.choice(_RAW_QUERY_PARTS))
     query = "&".join(parts)
     return rng.choice(_PATHS) + (f"?{query}" if query else "")
 
