@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PersonalizeGrappleConfig(AppConfig):
@@ -10,7 +11,7 @@ class PersonalizeGrappleConfig(AppConfig):
 
     name = "personalize.contrib.grapple"
     label = "personalize_grapple"
-    verbose_name = "Personalization for wagtail-grapple"
+    verbose_name = _("Personalization for wagtail-grapple")
 
     def ready(self) -> None:
         """Register the block types before grapple's schema is built (on its first use)."""

@@ -11,9 +11,9 @@ site that serves grapple's schema through another view adds it to graphene's set
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from graphql import get_named_type
+from graphql import get_named_type, get_nullable_type, is_list_type
 from wagtail.models import Page
 
 from personalize.contrib.grapple.context import PAGE_ATTRIBUTE, block_context
@@ -42,7 +42,7 @@ def _kind(info: Any) -> str | None:
     named = get_named_type(info.return_type)
     if named.name == RAW_STREAM_SCALAR:
         return _SCALAR
-    if named.name == BLOCK_INTERFACE:
+    if named.name == BLOCK_INTERFACE and is_list_type(get_nullable_type(info.return_type)):
         return _LIST
     interfaces = getattr(info.parent_type, "interfaces", ())
     if info.field_name in VALUE_FIELDS and any(i.name == BLOCK_INTERFACE for i in interfaces):
@@ -65,18 +65,21 @@ class PersonalizeGrappleMiddleware:
     page (impressions, the call to action's way back).
     """
 
-    def __init__(self) -> None:
-        #: ``(parent type, field) -> kind``: fields are classified once per process.
-        self.kinds: dict[tuple[str, str], str | None] = {}
+    #: ``id(schema) -> (schema, {(parent type, field): kind})``: each field is classified once
+    #: per process (the view, and so its middleware, is instantiated per request).
+    kinds: ClassVar[dict[int, tuple[Any, dict[tuple[str, str], str | None]]]] = {}
 
     def resolve(self, next: Any, root: Any, info: Any, **kwargs: Any) -> Any:  # noqa: A002
         """Resolve one field (graphene's middleware protocol)."""
         if isinstance(root, Page):
             setattr(info.context, PAGE_ATTRIBUTE, root)
+        known = self.kinds.get(id(info.schema))
+        if known is None or known[0] is not info.schema:
+            known = self.kinds[id(info.schema)] = (info.schema, {})
         field = (info.parent_type.name, info.field_name)
-        kind = self.kinds.get(field, "")
+        kind = known[1].get(field, "")
         if kind == "":
-            kind = self.kinds[field] = _kind(info)
+            kind = known[1][field] = _kind(info)
         if kind is None:
             return next(root, info, **kwargs)
         if kind == _RAW and hasattr(root, "block"):
@@ -96,7 +99,7 @@ class PersonalizeGrappleMiddleware:
 
 def _shown(items: Any, info: Any) -> Any:
     """The blocks of a list the visitor gets (all of them without audience settings)."""
-    if AudienceBlock is None or not hasattr(items, "__iter__"):
+    if AudienceBlock is None:
         return items
     listed = list(items)
     if not any(holds_decided(getattr(item, "block", None)) for item in listed):
