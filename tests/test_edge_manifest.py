@@ -192,3 +192,19 @@ def test_graphql_field_needs_the_key(client: Any, segments: dict[str, Any]) -> N
     assert result["errors"][0]["message"] == (
         "edgeManifest needs a valid front-end key in the X-Personalize-Frontend-Key header."
     )
+
+
+@pytest.mark.parametrize("header", ['"', "garbage", "W/", ",,,", "x" * 10_000, '"\x00"', "é"])
+def test_odd_if_none_match_headers_get_the_manifest(
+    client: Any, segments: dict[str, Any], header: str
+) -> None:
+    response = client.get(URL, headers={**KEY, "If-None-Match": header})
+    assert response.status_code == 200
+    assert json.loads(response.content)["schema"] == 1
+
+
+def test_odd_keys_are_refused_like_any_other(client: Any) -> None:
+    for key in ("é" * 300, "test-frontend-key ", "TEST-FRONTEND-KEY", "\x00"):
+        response = client.get(URL, headers={"X-Personalize-Frontend-Key": key})
+        assert response.status_code == 403, key
+        assert json.loads(response.content) == {"error": FORBIDDEN_MESSAGE}
