@@ -449,3 +449,34 @@ def test_the_decision_key_differs_between_the_languages(
     assert english.page_id != german.page_id
     assert [key for key, _variants in english.personalized] == [BLOCK_KEY]
     assert [key for key, _variants in german.personalized] == [BLOCK_KEY]
+
+
+@localize
+def test_translators_edit_the_german_page_in_wagtail_localize(
+    admin_client: Any, i18n: Any, phones: Any
+) -> None:
+    """wagtail-localize's editor finds every string and the gate's page by its path."""
+    import html
+    import json
+    import re
+
+    site = _translated_site(phones)
+    response = admin_client.get(f"/admin/pages/{site['german_offers'].pk}/edit/")
+    assert response.status_code == 200
+    props = re.search(r'data-props="([^"]*)"', response.content.decode())
+    assert props is not None
+    segments = json.loads(html.unescape(props.group(1)))["segments"]
+    paths = {segment["contentPath"]: segment for segment in segments}
+
+    variant = paths["body.p1.variants.0.content.v1"]
+    assert (variant["type"], variant["source"]) == ("string", "Tours for your phone")
+    assert (variant["location"]["field"], variant["location"]["subField"]) == (
+        "Personalized",
+        "Variants",
+    )
+    assert "body.p1.variants.0.alternatives.0.content.a1" in paths
+    gate_page = paths["body.g1.cta_page"]
+    assert gate_page["type"] == "synchronised_value"
+    assert gate_page["location"]["widget"]["type"] == "page_chooser"
+    assert gate_page["value"] == site["register"].pk
+    assert not [path for path in paths if "segments" in path or path.endswith(".key")]

@@ -8,6 +8,7 @@ under ``/<language>/``. Pages already translated are left to the editors.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,11 @@ def translate_page(page: Page, locale: Locale, strings: dict[str, str]) -> Page:
     po = translation.export_po()
     for entry in po:
         entry.msgstr = entry.msgstr or str(strings.get(entry.msgid, entry.msgid))
-    translation.import_po(po)
-    translation.save_target(publish=True)
+    with warnings.catch_warnings():
+        # wagtail-localize reads every string as HTML; link paths ("/journal/") stay as they are.
+        warnings.filterwarnings("ignore", message=".*looks more like a URL")
+        translation.import_po(po)
+        translation.save_target(publish=True)
     return page.get_translation(locale)
 
 
