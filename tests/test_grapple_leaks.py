@@ -23,6 +23,7 @@ from wagtail.blocks import StructValue
 
 from cms_site.home.models import ContentPage, HomePage, content_blocks
 from personalize.blocks import PersonalizedBlock
+from personalize.contrib.grapple.context import PAGE_ATTRIBUTE
 from personalize.contrib.grapple.middleware import PersonalizeGrappleMiddleware
 from personalize.contrib.grapple.types import BLOCK_TYPES
 from tests.conftest import without_clock_segments
@@ -195,3 +196,35 @@ def test_hidden_audience_blocks_are_left_out(client: Any, demo: None) -> None:
     assert "audience" not in member[1]["rawValue"]
     assert [b["rawValue"] for b in member[1]["blocks"]][:1] == ["Members-only offer"]
     assert all("authenticated" not in b["rawValue"] for b in member[1]["blocks"])
+
+
+def test_grapples_own_view_with_the_middleware_in_graphene_settings(
+    rf: Any, demo: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from graphene_django import settings as graphene_settings_module
+    from graphene_django import views as graphene_views
+    from graphene_django.views import GraphQLView
+
+    from personalize.contrib.grapple.views import grapple_schema
+
+    settings.GRAPHENE = {
+        **settings.GRAPHENE,
+        "MIDDLEWARE": ["personalize.contrib.grapple.middleware.PersonalizeGrappleMiddleware"],
+    }
+    # graphene-django's views keep the settings object they imported: give them one read from
+    # these settings, as a process started with them would have.
+    fresh = graphene_settings_module.GrapheneSettings(
+        None, graphene_settings_module.DEFAULTS, graphene_settings_module.IMPORT_STRINGS
+    )
+    monkeypatch.setattr(graphene_views, "graphene_settings", fresh)
+    view = GraphQLView.as_view(schema=grapple_schema())
+    body = json.dumps({"query": GENERIC, "variables": {"path": "/"}})
+    request = rf.post("/g/", body, content_type="application/json", HTTP_CF_IPCOUNTRY="US")
+    request.user = AnonymousUser()
+    result = json.loads(view(request).content)
+    assert "errors" not in result, result
+    text = json.dumps(result)
+    assert [label for label, shown in TEXTS.items() if shown in text] == [None]
+    # The middleware ran: it noted the page the blocks were decided on.
+    assert getattr(request, PAGE_ATTRIBUTE) == HomePage.objects.get()
