@@ -281,7 +281,8 @@ class AudienceMixin:
         decision = audience_decision(self, value, parent_context)
         visitor = visitor_for(parent_context)
         context.update({"audience": decision, "why": None})
-        if personalize_settings.EXPLAIN_LINKS and decision.segment_ids and visitor is not None:
+        explain = personalize_settings.EXPLAIN_LINKS and decision.shown and decision.segment_ids
+        if explain and visitor is not None:
             context["why"] = why(visitor, decision.segment_ids)
             context["privacy_url"] = privacy_url()
         return context
