@@ -208,3 +208,20 @@ def test_deconstructs_as_a_plain_struct_block_with_the_setting() -> None:
     path, args, _kwargs = CtaBlock().deconstruct()
     assert path == "wagtail.blocks.StructBlock"
     assert [name for name, _child in args[0]] == ["heading", "text", "audience"]
+
+
+def test_wagtail_8_puts_the_setting_in_the_settings_area_unless_the_layout_places_it() -> None:
+    layout_group = getattr(blocks, "BlockGroup", None)
+    if layout_group is None:
+        pytest.skip("Wagtail 7.0 has no settings area: the setting is the last field")
+    assert CtaBlock().meta.form_layout.settings == ["audience"]
+    assert CtaBlock().meta.form_layout.children == ["heading", "text"]
+
+    class Placed(AudienceMixin, blocks.StructBlock):
+        heading = blocks.CharBlock()
+
+        class Meta:
+            form_layout = layout_group(children=["audience", "heading"])
+
+    assert Placed().meta.form_layout.children == ["audience", "heading"]
+    assert Placed().meta.form_layout.settings == []

@@ -241,3 +241,20 @@ def test_why_am_i_seeing_this_under_a_block_segments_showed(
     visitor = Visitor(make_request(headers={"User-Agent": IPHONE}))
     explained = decide_page(visitor, index, site_id=1, explain=True).key
     assert explained != decide_page(visitor, index, site_id=1, explain=False).key
+
+
+def test_a_preview_as_a_segment_decides_as_its_visitor_and_counts_nothing(
+    make_request: Any, page: Any, phones: Any
+) -> None:
+    from personalize.analytics.recording import IMPRESSIONS
+    from personalize.blocks import audience_decision
+    from personalize.visitors.visitor import Visitor
+
+    request = make_request(headers={"User-Agent": WINDOWS_CHROME})
+    as_phones = Visitor(request, as_segments=frozenset({phones.pk}))
+    child = page.specific.body[0]
+    decision = audience_decision(child.block, child.value, {"visitor": as_phones})
+    assert (decision.shown, decision.segment_ids) == (True, (phones.pk,))
+    nobody = Visitor(request, as_segments=frozenset())
+    assert audience_decision(child.block, child.value, {"visitor": nobody}).shown is False
+    assert IMPRESSIONS not in request.__dict__
