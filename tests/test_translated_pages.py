@@ -58,7 +58,7 @@ def phones(segment_factory: Any) -> Any:
     )
 
 
-def _body(phones: Any, register_id: int | None) -> list[dict[str, Any]]:
+def _body(phones: Any, register_id: int | None, *, question: bool = True) -> list[dict[str, Any]]:
     variant = {
         "label": "Phones",
         "segments": [phones.pk],
@@ -74,7 +74,7 @@ def _body(phones: Any, register_id: int | None) -> list[dict[str, Any]]:
         "holdout": 0,
         "key": VARIANT_KEY,
     }
-    return [
+    blocks = [
         {
             "type": "personalized",
             "id": "p1",
@@ -97,6 +97,8 @@ def _body(phones: Any, register_id: int | None) -> list[dict[str, Any]]:
                 "cta_page": register_id,
             },
         },
+    ]
+    question_block = [
         {
             "type": "preference",
             "id": "q1",
@@ -111,9 +113,11 @@ def _body(phones: Any, register_id: int | None) -> list[dict[str, Any]]:
             },
         },
     ]
+    # The question's form (its CSRF token) keeps a response private.
+    return blocks + question_block if question else blocks
 
 
-def _site_pages(phones: Any) -> tuple[Any, Any]:
+def _site_pages(phones: Any, *, question: bool = True) -> tuple[Any, Any]:
     """The English register page and an offers page with the three blocks, both published."""
     from wagtail.models import Site
 
@@ -123,7 +127,9 @@ def _site_pages(phones: Any) -> tuple[Any, Any]:
     register = ContentPage(title="Register", slug="register")
     home.add_child(instance=register)
     register.save_revision().publish()
-    offers = ContentPage(title="Offers", slug="offers", body=_body(phones, register.pk))
+    offers = ContentPage(
+        title="Offers", slug="offers", body=_body(phones, register.pk, question=question)
+    )
     home.add_child(instance=offers)
     offers.save_revision().publish()
     return register, offers
@@ -173,11 +179,11 @@ def _translate(page: Any, *, german: dict[str, str] = GERMAN) -> tuple[Any, dict
     return page.get_translation(target.target_locale).specific, entries
 
 
-def _translated_site(phones: Any) -> dict[str, Any]:
+def _translated_site(phones: Any, *, question: bool = True) -> dict[str, Any]:
     from wagtail.models import Site
 
     home = Site.objects.get(is_default_site=True).root_page
-    register, offers = _site_pages(phones)
+    register, offers = _site_pages(phones, question=question)
     german_home, _entries = _translate(home)
     german_register, _entries = _translate(register)
     german_offers, entries = _translate(offers)
@@ -358,38 +364,53 @@ def test_a_segment_on_page_locale_picks_the_variant_on_the_german_page_only(
     assert site["german_offers"].locale.language_code == "de"
 
 
+@pytest.mark.parametrize("page_cache", [0, 300], ids=["rendered", "page cache"])
 def test_page_locale_is_the_pages_even_when_another_language_is_active(
-    client: Any, i18n: Any
+    client: Any, i18n: Any, segment_factory: Any, page_cache: int
 ) -> None:
-    """A German-only site under a site whose default language is English."""
+    """A German-only site beside an English one, no language prefix: English is active."""
     from wagtail.models import Locale, Page, Site
 
     from cms_site.home.models import HomePage
-    from personalize.visitors.context import page_locale
 
-    german = Locale.objects.get(language_code="de")
-    root = Page.get_first_root_node()
-    home = HomePage(title="Start", slug="start-de", locale=german)
-    root.add_child(instance=home)
+    cache_middleware = "personalize.middleware.PersonalizeCacheMiddleware"
+    i18n.MIDDLEWARE = [cache_middleware, *(m for m in i18n.MIDDLEWARE if m != cache_middleware)]
+    i18n.PERSONALIZE = {**i18n.PERSONALIZE, "PAGE_CACHE_TIMEOUT": page_cache}
+    german_pages = segment_factory("German pages", condition={"page.locale": "de"})
+    body = [
+        {
+            "type": "personalized",
+            "id": "p1",
+            "value": {
+                "variants": [
+                    {
+                        "label": "German pages",
+                        "segments": [german_pages.pk],
+                        "content": [{"type": "heading", "value": "Hallo", "id": "v1"}],
+                        "alternatives": [],
+                        "weight": 50,
+                        "holdout": 0,
+                        "key": VARIANT_KEY,
+                    }
+                ],
+                "default": [{"type": "heading", "value": "Hello", "id": "d1"}],
+                "key": BLOCK_KEY,
+            },
+        }
+    ]
+    home = HomePage(
+        title="Start", slug="start-de", locale=Locale.objects.get(language_code="de"), body=body
+    )
+    Page.get_first_root_node().add_child(instance=home)
     home.save_revision().publish()
     Site.objects.create(hostname="de.example.com", root_page=home)
-    seen: list[Any] = []
 
-    def note(sender: Any, **kwargs: Any) -> None:
-        request = kwargs["context"].get("request")
-        if request is not None:
-            seen.append((translation.get_language(), page_locale(request)))
-
-    from django.test.signals import template_rendered
-
-    template_rendered.connect(note)
-    try:
-        response = client.get("/", HTTP_HOST="de.example.com")
-    finally:
-        template_rendered.disconnect(note)
+    response = client.get("/", HTTP_HOST="de.example.com")
 
     assert response.status_code == 200
-    assert seen[0] == ("en", "de")
+    assert response["Content-Language"] == "en"  # the active language
+    assert "Hallo" in response.content.decode() and "Hello" not in response.content.decode()
+    assert ("X-Personalize-Key" in response) is bool(page_cache)
 
 
 def test_page_locale_is_the_active_language_without_wagtail_i18n(rf: Any, settings: Any) -> None:
@@ -480,3 +501,35 @@ def test_translators_edit_the_german_page_in_wagtail_localize(
     assert gate_page["location"]["widget"]["type"] == "page_chooser"
     assert gate_page["value"] == site["register"].pk
     assert not [path for path in paths if "segments" in path or path.endswith(".key")]
+
+
+@localize
+def test_the_page_cache_keeps_a_response_per_language(
+    client: Any, i18n: Any, segment_factory: Any
+) -> None:
+    """With the page cache, the page is known before it is served: page.locale comes from it."""
+    cache_middleware = "personalize.middleware.PersonalizeCacheMiddleware"
+    i18n.MIDDLEWARE = [
+        cache_middleware,
+        *(m for m in i18n.MIDDLEWARE if m != cache_middleware),
+    ]
+    i18n.PERSONALIZE = {**i18n.PERSONALIZE, "PAGE_CACHE_TIMEOUT": 300, "EXPLAIN_LINKS": False}
+    german_readers = segment_factory(
+        "German readers", slug="german-readers", condition={"page.locale": "de"}
+    )
+    _translated_site(german_readers, question=False)
+
+    german = [
+        client.get("/de/angebote/", headers={"User-Agent": agent})
+        for agent in (WINDOWS_CHROME, WINDOWS_CHROME)
+    ]
+    english = client.get("/offers/", headers={"User-Agent": WINDOWS_CHROME})
+
+    assert [response.status_code for response in (*german, english)] == [200, 200, 200]
+    assert [response["X-Personalize-Cache"] for response in german] == ["miss", "hit"]
+    assert german[0]["X-Personalize-Key"] == german[1]["X-Personalize-Key"]
+    assert german[0]["X-Personalize-Key"] != english["X-Personalize-Key"]
+    assert "Touren fürs Handy" in german[1].content.decode() or (
+        "Kürzere Touren" in german[1].content.decode()
+    )
+    assert "Tours for everyone" in english.content.decode()
