@@ -99,8 +99,10 @@ def _experiment_changed(**kwargs: Any) -> None:
 def connect_optional_receivers() -> None:
     """Track Wagtail form submissions and document downloads when those apps are installed."""
     from django.apps import apps
-    from wagtail.models import Page, Site
+    from wagtail.models import Locale, Page, Site
     from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    from personalize.caching.locales import locales_changed
 
     page_published.connect(_page_published, dispatch_uid="personalize_page_published")
     page_unpublished.connect(_pages_changed, dispatch_uid="personalize_page_unpublished")
@@ -109,6 +111,8 @@ def connect_optional_receivers() -> None:
     # Which site a host is, and which page a path: both remembered until a site changes too.
     post_save.connect(_pages_changed, sender=Site, dispatch_uid="personalize_site_saved")
     post_delete.connect(_pages_changed, sender=Site, dispatch_uid="personalize_site_deleted")
+    post_save.connect(locales_changed, sender=Locale, dispatch_uid="personalize_locale_saved")
+    post_delete.connect(locales_changed, sender=Locale, dispatch_uid="personalize_locale_deleted")
     from django.conf import settings
 
     from personalize.tracking.events import track_registration

@@ -13,6 +13,7 @@ from wagtail.snippets.models import register_snippet
 from personalize.admin import report
 from personalize.admin.userbar import ViewAsSegmentItem
 from personalize.admin.viewsets import AnalyticsViewSetGroup, ScoringRuleViewSet, SegmentViewSet
+from personalize.caching.locales import locale_code
 from personalize.middleware import PAGE_ATTRIBUTE
 from personalize.models import PersonalizationSettings
 from personalize.views import simulator
@@ -27,10 +28,10 @@ register_setting(PersonalizationSettings, icon="group")
 @hooks.register("before_serve_page")
 def remember_served_page(page: Any, request: Any, serve_args: Any, serve_kwargs: Any) -> None:
     """Leave the page on the request, for the middleware to track the view, and its language
-    for ``page.locale`` (only with Wagtail i18n: reading the locale costs a query)."""
+    for ``page.locale`` (only with Wagtail i18n; read from the process's table of locales)."""
     setattr(request, PAGE_ATTRIBUTE, page)
     if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
-        setattr(request, PAGE_LOCALE_ATTRIBUTE, page.locale.language_code)
+        setattr(request, PAGE_LOCALE_ATTRIBUTE, locale_code(page))
 
 
 @hooks.register("construct_wagtail_userbar")

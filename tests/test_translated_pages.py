@@ -533,3 +533,24 @@ def test_the_page_cache_keeps_a_response_per_language(
         "Kürzere Touren" in german[1].content.decode()
     )
     assert "Tours for everyone" in english.content.decode()
+
+
+def test_page_locale_costs_no_query_once_the_locales_are_read(
+    i18n: Any, django_assert_num_queries: Any
+) -> None:
+    from wagtail.models import Locale, Page
+
+    from personalize.caching.locales import locale_code
+
+    page = Page.objects.get(depth=2)
+    german = Locale.objects.get(language_code="de")
+    assert locale_code(page) == page.locale.language_code
+    with django_assert_num_queries(0):
+        assert locale_code(page) == "en"
+        assert locale_code(type("Stub", (), {"locale_id": german.pk})()) == "de"
+        assert locale_code(object()) == ""
+    french = Locale.objects.create(language_code="fr")
+    assert locale_code(type("Stub", (), {"locale_id": french.pk})()) == "fr"
+    french.language_code = "it"
+    french.save()
+    assert locale_code(type("Stub", (), {"locale_id": french.pk})()) == "it"

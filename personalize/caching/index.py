@@ -31,6 +31,7 @@ from personalize.blocks.personalized import PersonalizedBlock
 from personalize.blocks.preference import PreferenceBlock
 from personalize.cache import CacheUnavailable, CacheVersionStore
 from personalize.caching.entries import Audience, Gate, Variant, variant_from_json, variant_json
+from personalize.caching.locales import locale_code
 from personalize.caching.memory import MEMORY_SIZE, VersionedMemory
 from personalize.conf import register_reset
 from personalize.segments import VersionStoreError
@@ -147,7 +148,7 @@ def build_index(page: Any) -> PageIndex:
         if isinstance(model_field, StreamField):
             for child in getattr(specific, model_field.name) or []:
                 found.walk(child.block, child.value)
-    locale = getattr(getattr(specific, "locale", None), "language_code", "") or ""
+    locale = locale_code(specific)
     return _indexed(
         page_id=specific.pk,
         revision_id=specific.live_revision_id,
