@@ -208,3 +208,14 @@ def test_odd_keys_are_refused_like_any_other(client: Any) -> None:
         response = client.get(URL, headers={"X-Personalize-Frontend-Key": key})
         assert response.status_code == 403, key
         assert json.loads(response.content) == {"error": FORBIDDEN_MESSAGE}
+
+
+def test_graphql_answers_to_key_holders_are_kept_from_shared_caches(
+    client: Any, segments: dict[str, Any]
+) -> None:
+    # A GET answer holding the manifest must not be stored by a shared cache and served, by
+    # URL, to a client without the key.
+    response = client.get("/graphql/", QUERY, headers=KEY)
+    assert json.loads(response.content)["data"]["edgeManifest"]
+    assert "private" in response["Cache-Control"]
+    assert "X-Personalize-Frontend-Key" in response["Vary"]

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
@@ -186,9 +187,19 @@ class PersonalizeGraphQLView(GraphQLView):
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Count the client against ``RATE_LIMITS["graphql"]`` first (front-end servers with a
-        valid key are not counted: they call for many visitors)."""
-        limited = None if has_frontend_key(request) else graphql_rate_limited(request)
-        return limited if limited is not None else super().dispatch(request, *args, **kwargs)
+        valid key are not counted: they call for many visitors); answers to key holders are
+        ``private`` and vary by ``X-Personalize-Frontend-Key``."""
+        keyed = has_frontend_key(request)
+        limited = None if keyed else graphql_rate_limited(request)
+        if limited is not None:
+            return limited
+        response = super().dispatch(request, *args, **kwargs)
+        if keyed:
+            # Answers for a key holder (the edge manifest, relayed visitors' pages) are theirs:
+            # no shared cache may hand them, by URL, to a client without the key.
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, (FRONTEND_KEY_HEADER,))
+        return response
 
     def parse_body(self, request: Any) -> Any:
         """graphene-django's body parsing, with 400s for bodies it lets through as 500s."""
