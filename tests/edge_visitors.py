@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import UTC, datetime, time, timedelta
+from http import cookies
 from typing import Any
 from urllib.parse import quote
 
@@ -216,15 +217,44 @@ def _moment(rng: random.Random) -> datetime:
     return start + timedelta(seconds=rng.randrange(365 * 24 * 3600))
 
 
+#: Cookie header pieces around the ones read: others, blanks, pieces without "=".
+_OTHER_COOKIES = ["sessionid=abc", "", " ", "flag", "=x", 'q="a\\"b"', "x=\"\\054\"", ";;"]
+
+
+def _cookie(rng: random.Random, name: str, value: str) -> str:
+    """One cookie as browsers send it back: as Django set it (quoted when it must be, so the
+    consent cookie's comma is "\\054"), or as a script or a proxy may write it."""
+    form = rng.random()
+    if form < 0.5:
+        return f"{name}={cookies._quote(value)}"  # noqa: SLF001 (what Set-Cookie holds)
+    if form < 0.7:
+        return f"{name}={value}"
+    if form < 0.8:
+        return f" {name} = {value} "
+    if form < 0.9:
+        return f'{name}="{value}"'
+    return f"{name}={quote(value, safe='')}"
+
+
+def _cookie_header(rng: random.Random, wanted: dict[str, str]) -> str | None:
+    pieces = [_cookie(rng, name, value) for name, value in wanted.items()]
+    if pieces and rng.random() < 0.15:  # the same name twice: the last one counts
+        name = rng.choice(list(wanted))
+        pieces.insert(0, _cookie(rng, name, rng.choice([*_CONSENTS[1:], *_ZONES[:-1]])))
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        pieces.insert(rng.randrange(len(pieces) + 1), rng.choice(_OTHER_COOKIES))
+    return rng.choice([";", "; "]).join(pieces) if pieces else None
+
+
 def raw_requests(rng: random.Random, count: int) -> list[dict[str, Any]]:
-    """Raw edge inputs: ``{url, geo, cookies, gpc, now}``."""
+    """Raw edge inputs: ``{url, geo, cookie (the Cookie header), gpc, now}``."""
     requests = []
     for _ in range(count):
-        cookies = {}
+        wanted = {}
         if (consent := rng.choice(_CONSENTS)) is not None:
-            cookies["pz_consent"] = consent
+            wanted["pz_consent"] = consent
         if rng.random() < 0.3 and (zone := rng.choice(_ZONES)) is not None:
-            cookies["pz_tz"] = zone
+            wanted["pz_tz"] = zone
         requests.append(
             {
                 "url": _url(rng),
@@ -235,7 +265,7 @@ def raw_requests(rng: random.Random, count: int) -> list[dict[str, Any]]:
                     "continent": rng.choice(_CONTINENTS),
                     "timezone": rng.choice(_ZONES),
                 },
-                "cookies": cookies,
+                "cookie": _cookie_header(rng, wanted),
                 "gpc": rng.choice(_GPC),
                 "now": _moment(rng).isoformat().replace("+00:00", "Z"),
             }

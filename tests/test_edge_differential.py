@@ -104,9 +104,9 @@ def _origin_attributes(rf: Any, raw: dict[str, Any]) -> dict[str, Any]:
     headers = {names[key]: value for key, value in raw["geo"].items() if value is not None}
     if raw["gpc"] is not None:
         headers["Sec-GPC"] = raw["gpc"]
-    request = rf.get(raw["url"], headers=headers, REMOTE_ADDR="10.0.0.1")
+    extra = {"HTTP_COOKIE": raw["cookie"]} if raw["cookie"] is not None else {}
+    request = rf.get(raw["url"], headers=headers, REMOTE_ADDR="10.0.0.1", **extra)
     request.user = AnonymousUser()
-    request.COOKIES.update(raw["cookies"])
     now = datetime.fromisoformat(raw["now"].replace("Z", "+00:00"))
     attributes = build_context(request, now=now, include_groups=False).attributes
     edge = {group: attributes[group] for group in EDGE_GROUPS}

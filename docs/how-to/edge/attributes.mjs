@@ -223,6 +223,37 @@ export function consentAttributes(cookie, gpcHeader, mode) {
   return { consent: PURPOSES.filter((purpose) => granted.has(purpose)), gpc };
 }
 
+// What Python's str.strip() removes.
+const PYTHON_SPACE = "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const STRIP = new RegExp(`^${PYTHON_SPACE}+|${PYTHON_SPACE}+$`, "g");
+
+/** A quoted cookie value unquoted as Python's http.cookies does ("a\\054b" is "a,b"). */
+function unquote(value) {
+  if (value.length < 2 || value[0] !== '"' || value[value.length - 1] !== '"') return value;
+  return value.slice(1, -1).replace(/\\(?:([0-3][0-7][0-7])|([^\n]))/g,
+    (_, octal, char) => (octal ? String.fromCharCode(parseInt(octal, 8)) : char));
+}
+
+/**
+ * Reads cookies from a raw Cookie header exactly as Django does (django.http.cookie.parse_cookie):
+ * quoted values are unquoted (Django writes the consent cookie as "v1:necessary\\054analytics:…"),
+ * nothing is percent-decoded, and of two cookies with one name the last counts. Frameworks'
+ * own cookie readers (Next.js's request.cookies) percent-decode and keep the quotes: use this.
+ *
+ * @param {string|null} header the request's Cookie header.
+ * @returns {(name: string) => string|null} reads one cookie's value.
+ */
+export function cookieReader(header) {
+  const jar = new Map();
+  for (const chunk of (header ?? "").split(";")) {
+    const equals = chunk.indexOf("=");
+    const key = (equals >= 0 ? chunk.slice(0, equals) : "").replace(STRIP, "");
+    const value = (equals >= 0 ? chunk.slice(equals + 1) : chunk).replace(STRIP, "");
+    if (key || value) jar.set(key, unquote(value));
+  }
+  return (name) => (jar.has(name) ? jar.get(name) : null);
+}
+
 /** The URL's path, percent-decoded as Django decodes request.path. */
 export function pagePath(pathname) {
   return percentDecode(pathname, "path");
@@ -235,7 +266,8 @@ export function pagePath(pathname) {
  * @param {object} request
  * @param {URL|string} request.url the URL the visitor asked for.
  * @param {object} [request.geo] the CDN's location: {country, region, city, continent, timezone}.
- * @param {(name: string) => string|null|undefined} [request.cookie] reads a cookie.
+ * @param {(name: string) => string|null|undefined} [request.cookie] reads a cookie: use
+ *   cookieReader(the Cookie header), which reads them as the origin does.
  * @param {string|null} [request.gpc] the Sec-GPC header.
  * @param {Date} [request.now] the current time.
  */

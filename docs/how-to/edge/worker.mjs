@@ -2,7 +2,7 @@
 // it decides the edge segments and passes them to the site in a request header.
 // Set PERSONALIZE_ORIGIN (the CMS) and PERSONALIZE_FRONTEND_KEY (a secret) in the Worker's settings.
 import { evalCondition } from "@growthbook/growthbook";
-import { edgeAttributes, matchingSegments } from "./attributes.mjs";
+import { cookieReader, edgeAttributes, matchingSegments } from "./attributes.mjs";
 import { loadManifest } from "./manifest.mjs";
 
 export default {
@@ -21,7 +21,7 @@ export default {
           country: cf.country, region: cf.regionCode, city: cf.city,
           continent: cf.continent, timezone: cf.timezone,
         },
-        cookie: (name) => cookie(request.headers.get("Cookie"), name),
+        cookie: cookieReader(request.headers.get("Cookie")),
         gpc: request.headers.get("Sec-GPC"),
       });
       const { matched } = matchingSegments(manifest, attributes, evalCondition);
@@ -30,12 +30,3 @@ export default {
     return fetch(forwarded);
   },
 };
-
-/** One cookie's raw value from a Cookie header, or null. */
-export function cookie(header, name) {
-  for (const part of (header ?? "").split(";")) {
-    const [key, ...value] = part.trim().split("=");
-    if (key === name) return value.join("=");
-  }
-  return null;
-}
