@@ -22,6 +22,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.urls import Resolver404, resolve
+from django.utils import translation
 from wagtail import blocks
 from wagtail.fields import StreamField
 
@@ -243,8 +244,8 @@ def pages_changed(**kwargs: Any) -> None:
     pages_version.bump()
 
 
-#: (site id, path) → the page's index, or None for a path that is no live page.
-_memory: VersionedMemory[tuple[int, str], PageIndex | None] = VersionedMemory(MEMORY_SIZE)
+#: (site id, path, active language) → the page's index, or None for a path that is no live page.
+_memory: VersionedMemory[tuple[int, str, str], PageIndex | None] = VersionedMemory(MEMORY_SIZE)
 #: (host, port) → the site's id, or None for a host no site serves.
 _sites: VersionedMemory[tuple[str, str], int | None] = VersionedMemory(MEMORY_SIZE)
 register_reset(_memory.reset)
@@ -276,7 +277,9 @@ def index_and_site(request: HttpRequest) -> tuple[PageIndex, int] | None:
         _sites.put(version, host, site_id)
     if site_id is None:
         return None
-    key = (site_id, request.path)
+    # Where the language comes from the browser (``LocaleMiddleware`` without a prefix), one
+    # path routes to another page per language.
+    key = (site_id, request.path, translation.get_language() or "")
     known, index = _memory.get(version, key)
     if not known:
         site = site or Site.objects.get(pk=site_id)
@@ -291,7 +294,7 @@ def index_for_page(page: Any) -> PageIndex:
         version = pages_version.current()
     except (CacheUnavailable, VersionStoreError):
         return build_index(page)
-    key = (0, f"#{page.pk}")
+    key = (0, f"#{page.pk}", "")
     known, index = _memory.get(version, key)
     if not known or index is None:
         index = build_index(page)

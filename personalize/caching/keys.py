@@ -4,8 +4,9 @@ For a page and a visitor, the key is a digest of every decision the response dep
 personalized block the variant and A/B alternative (or holdout), per gate locked or open, per
 preference question the visitor's answer, per block with an audience setting shown or hidden,
 the reasons shown when ``EXPLAIN_LINKS`` is on, and the visitor's consent choice (the banner) —
-together with the site, the page, its live revision and its locale. Two visitors with the same
-decisions share the key; any difference gives another.
+together with the site, the page, its live revision, its locale and the request's active language
+(the package's own words, and the page itself where the browser chooses the language). Two
+visitors with the same decisions share the key; any difference gives another.
 
 The decisions are taken from the page's index (:mod:`personalize.caching.index`) with the same
 functions the blocks render with, so they are noted for analytics exactly once per request,
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.utils import translation
 
 from personalize.blocks.audience import decide_audience
 from personalize.blocks.explanations import why
@@ -115,6 +118,7 @@ def decide_page(
         index.page_id,
         index.revision_id,
         index.locale,
+        translation.get_language(),
         [consent.explicit, sorted(consent.granted)],
         decisions,
     ]
