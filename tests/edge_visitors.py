@@ -110,6 +110,26 @@ OPERATOR_CONDITIONS: list[dict[str, Any]] = [
     {"query.n": {"$lt": 10}},
     {"query.n": 0},
     {"query.n": "0"},
+    # Case folding beyond ASCII, version order beyond ASCII, mixed types, empty lists.
+    {"query.q": {"$ini": ["München", "STRASSE", "ας", "ǅ"]}},
+    {"query.q": {"$nini": ["straße", "ΑΣ"]}},
+    {"query.q": {"$alli": ["münchen"]}},
+    {"query.v": {"$vgt": "1.é"}},
+    {"query.v": {"$vlte": "1.Ω-beta"}},
+    {"query.v": {"$vne": "1.😀"}},
+    {"query.n": {"$in": [0, False, "", None]}},
+    {"query.n": {"$nin": [0, "0"]}},
+    {"query.n": {"$eq": -0.0}},
+    {"query.n": {"$type": "array"}},
+    {"query.n": {"$type": "boolean"}},
+    {"query.n": {"$exists": False, "$ne": 0}},
+    {"query.n": {"$size": 0}},
+    {"query.n": {"$all": []}},
+    {"query.n": []},
+    {"query.n": {"$elemMatch": {"$exists": True}}},
+    {"query.n": {"$elemMatch": {"$type": "number"}}},
+    {"consent.1": {"$in": ["analytics", "personalization"]}},
+    {"time.hour": 9.0},
 ]
 
 #: Conditions the edge must leave to the origin, with a word of the reason each gives.
@@ -127,6 +147,11 @@ ORIGIN_ONLY: list[tuple[dict[str, Any], str]] = [
     ({"time.hour": {"$in": [9007199254740993]}}, "9007199254740993"),
     ({"consent": {"$elemMatch": {"$or": [{"a": 1}]}}}, "$elemMatch"),
     ({"query.q": {"$not": "x", "$notRegex": "y"}}, "negations"),
+    ({"query.v": {"$vgt": "1.\uff01"}}, "orders differently"),
+    ({"query.v": {"$vlt": "1.😀"}}, "orders differently"),
+    ({"query.q": {"$ini": ["\u0264"]}}, "case mapping"),
+    ({"query.q": {"$alli": ["x\ua7cb"]}}, "case mapping"),
+    ({"query.q": {"$regex": "\ud83d"}}, "surrogates"),
 ]
 
 _REGEX_TOKENS = [
@@ -179,7 +204,7 @@ _PARAMETERS = ["utm_source", "utm_medium", "utm_campaign", "ref", "q", "page", "
 _VALUES = [
     "google", "Google", "GOOGLE", "email", "partner", "", "1", "0", "10", "2.1.0", "3.0.0-beta",
     "1.2.3", "v1.2.3+7", "v1.0", "1.10.0", "winter SALE", "Kış", "ſki", "null", "m", "a+b", "%zz",
-    "%C3", "ǆ", "😀", "x" * 250, "9", "-1",
+    "%C3", "ǆ", "😀", "x" * 250, "9", "-1", "1.é", "1.😀", "\ua7cb", "MÜNCHEN", "ΑΣ",
 ]
 #: Query string pieces written as browsers may send them.
 _RAW_QUERY_PARTS = [
@@ -277,10 +302,15 @@ _SCALARS: list[Any] = [
     None, "", "DE", "de", "EU", "5", 5, 5.5, 0, -1, 9, 11, 6, True, False, "null", "0", "1",
     "m", "M", "2.1.0", "3", 3, "09:30", "2026-12-01", "ſ", "İ", "😀", "\n", "DE-BY", "Vienna",
     "/blog/x", "/account/x", "necessary", "analytics", "Personalization", "google", 1e21,
+    # Unicode the engines may fold or order differently; numbers written oddly.
+    "1.😀", "1.\ue000", "1.\uffff", "1.é", "1.ω-BETA", "\ua7cb", "\u0264", "x\u0264", "MÜNCHEN",
+    "münchen", "straße", "STRASSE", "ΑΣ", "ας", "ασ", "Ǆ", "ǆ", "K", "İ", -0.0, 9.0, 1e300,
+    "1e3", " 9", "0x10", "Infinity", "NaN", "true", "",
 ]
 _ARRAYS: list[Any] = [
     [], ["necessary"], ["necessary", "personalization", "analytics"], ["5", 5], [None],
     ["DE"], [["analytics"]], [{"length": 11}], ["ANALYTICS", "x" * 11], [True, 0], ["null"],
+    [0], [False], [""], [None, "analytics"], ["MÜNCHEN", "x\ua7cb"], [-0.0, "0"],
 ]
 
 

@@ -219,3 +219,15 @@ def test_graphql_answers_to_key_holders_are_kept_from_shared_caches(
     assert json.loads(response.content)["data"]["edgeManifest"]
     assert "private" in response["Cache-Control"]
     assert "X-Personalize-Frontend-Key" in response["Vary"]
+
+
+def test_a_lone_surrogate_in_a_segment_does_not_break_the_manifest(
+    client: Any, segment_factory: Any
+) -> None:
+    # Stored JSON may hold "\ud83d" escapes (SQLite keeps them): the manifest is ASCII JSON.
+    segment_factory("Odd", slug="odd", condition={"query.q": {"$eq": "\ud83d"}})
+    response = client.get(URL, headers=KEY)
+    assert response.status_code == 200
+    assert b"\\ud83d" in response.content
+    entries = {entry["slug"]: entry for entry in json.loads(response.content)["segments"]}
+    assert entries["odd"]["condition"] == {"query.q": {"$eq": "\ud83d"}}

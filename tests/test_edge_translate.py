@@ -94,6 +94,11 @@ def test_conditions_are_rewritten_to_compare_strictly(
         ({"query.q": {"$regex": "a", "$regexi": "b"}}, "two $regex tests under one path"),
         ({"query.q": {"$not": "a", "$vne": "1"}}, "several negations under one path"),
         ({"query.q": {"$regex": "\\d"}}, "the regular expression '\\\\d': the escape \\d"),
+        ({"query.v": {"$vgt": "1.\uff01"}}, "orders differently in JavaScript"),
+        ({"query.v": {"$vlte": "v2.😀-rc"}}, "orders differently in JavaScript"),
+        ({"query.q": {"$ini": ["ok", "\u0264"]}}, "holds 'ɤ' (U+0264), whose case mapping"),
+        ({"query.q": {"$nini": ["\ua7cb"]}}, "(U+A7CB), whose case mapping differs"),
+        ({"consent": {"$alli": ["x\u0138"]}}, "(U+0138), whose case mapping differs"),
     ],
 )
 def test_what_the_edge_cannot_evaluate_says_why(condition: dict[str, Any], reason: str) -> None:
@@ -149,6 +154,7 @@ def test_patterns_are_rewritten(pattern: str, insensitive: bool, expected: str) 
         ("[]a]", False, 'a "]" first in a class'),
         ("[a--b]", False, "'--' inside a class"),
         ("😀", False, "outside the Basic Multilingual Plane"),
+        ("a\ud83d", False, "or surrogates"),
         ("é", True, "the letter 'é' with $regexi"),
         ("[a-z]", True, "letters inside a class with $regexi"),
         ("[!-~]", True, "a range other than digits inside a class with $regexi"),
@@ -196,3 +202,17 @@ def test_any_python_pattern_is_rewritten_or_refused(pattern: str, insensitive: b
         assert str(exc)
         return
     assert isinstance(rewritten, str)
+
+
+def test_safe_unicode_is_still_evaluated_at_the_edge() -> None:
+    # Equality of versions, orders below U+D800 and letters with both cases stay at the edge.
+    assert _edge({"query.v": {"$veq": "1.😀"}}) == {"query.v": {"$veq": "1.😀", "$type": "string"}}
+    assert _edge({"query.v": {"$vgt": "1.é+\uffff"}}) == {
+        "query.v": {"$vgt": "1.é+\uffff", "$type": "string"}
+    }
+    assert _edge({"query.q": {"$ini": ["München", "ǅ", "ας"]}}) == {
+        "query.q": {"$ini": ["München", "ǅ", "ας"]}
+    }
+    assert _edge({"consent": {"$alli": ["ß", 1]}}) == {
+        "consent": {"$all": [{"$type": "string", "$ini": ["ß"]}, {"$eq": 1}]}
+    }

@@ -111,11 +111,13 @@ def build_manifest(
         "attributes": contract(conf.CONSENT_COOKIE, conf.TIMEZONE_COOKIE),
         "segments": [segment_entry(segment) for segment in segments.segments],
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # ASCII JSON: a lone surrogate (which a condition or a name may hold) is written as an
+    # escape rather than breaking the UTF-8 encoding.
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     etag = '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     data = {**content, "generated_at": moment.isoformat().replace("+00:00", "Z")}
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    body = json.dumps(data, separators=(",", ":")).encode("ascii")
     return Manifest(data=data, body=body, etag=etag)
 
 

@@ -87,8 +87,9 @@ class _Rewriter:
         self.wide_pluses = 0
 
     def run(self) -> str:
-        if any(ord(char) > 0xFFFF for char in self.pattern):
-            raise Unsupported("characters outside the Basic Multilingual Plane")
+        if any(ord(char) > 0xFFFF or 0xD800 <= ord(char) < 0xE000 for char in self.pattern):
+            # A lone surrogate in JavaScript finds one half of a pair, in Python nothing.
+            raise Unsupported("characters outside the Basic Multilingual Plane or surrogates")
         while self.index < len(self.pattern):
             self._token()
         if self.kind == _WIDE:

@@ -20,17 +20,20 @@ engine (condition as saved)        JavaScript SDK would             manifest sen
 Regular expressions are rewritten by :mod:`personalize.edge.regex`. What cannot be rewritten
 raises :class:`OriginOnly` with the reason: attributes the edge does not have, whole-object
 comparisons, integers beyond 2**53, path names JavaScript finds on every object
-(``constructor``...), ``$elemMatch`` conditions made only of logical operators, and several
-negations under one path.
+(``constructor``...), ``$elemMatch`` conditions made only of logical operators, several
+negations under one path, version orderings beyond U+D7FF (code point and UTF-16 order differ)
+and case-insensitive strings whose case mapping differs between Unicode versions.
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from personalize.edge.regex import Unsupported, javascript_pattern
+from personalize.rules.versions import padded_version
 
 __all__ = ["OriginOnly", "edge_condition"]
 
@@ -64,6 +67,10 @@ _MAX_SAFE_INTEGER = 2**53 - 1
 _LOGICAL = ("$and", "$or", "$nor")
 _ORDERINGS = ("$lt", "$lte", "$gt", "$gte")
 _VERSIONS = ("$veq", "$vgt", "$vgte", "$vlt", "$vlte")
+_VERSION_ORDERINGS = ("$vgt", "$vgte", "$vlt", "$vlte")
+# From here on, code point order (Python) and UTF-16 code unit order (JavaScript) can differ.
+_FIRST_SURROGATE = 0xD800
+_CASED = ("Ll", "Lu", "Lt")
 
 #: Tells whether the edge computes an attribute path: None if it does, else the reason.
 PathCheck = Callable[[str], str | None]
@@ -163,6 +170,8 @@ class _Translator:
                 types.add("string")
         elif op in _VERSIONS or op == "$vne":
             kind = "string" if isinstance(operand, str) else "number"
+            if op in _VERSION_ORDERINGS and kind == "string":
+                _check_version_order(operand)
             if op == "$vne":
                 negations.append({"$type": kind, "$veq": _json(operand)})
             else:
@@ -178,10 +187,14 @@ class _Translator:
         elif op == "$elemMatch":
             out[op] = self._elem_match(operand)
         else:  # $eq, $ne, $in, $nin, $ini, $nini, $exists, $type: the same in both SDKs
+            if op in ("$ini", "$nini"):
+                for item in operand:
+                    _check_folding(item)
             _put(out, op, _json(operand))
 
     def _all_entry(self, item: Any, insensitive: bool) -> Any:
         if insensitive and isinstance(item, str):
+            _check_folding(item)
             return {"$type": "string", "$ini": [item]}
         return self.under_path(item)
 
@@ -200,6 +213,40 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
     if key in out:
         raise OriginOnly(f"two {key} tests under one path")
     out[key] = value
+
+
+def _check_version_order(operand: str) -> None:
+    """Refuse a version whose order against a visitor's could differ in JavaScript.
+
+    Python orders the padded versions by code point, JavaScript by UTF-16 code unit: the two
+    disagree where one side has a character from U+E000 to U+FFFF and the other one beyond
+    U+FFFF. A visitor's value may hold either, so only versions below U+D800 are safe.
+    """
+    if any(ord(char) >= _FIRST_SURROGATE for char in padded_version(operand)):
+        raise OriginOnly(
+            f"the version {operand!r} orders differently in JavaScript (characters from U+D800)"
+        )
+
+
+def _check_folding(text: Any) -> None:
+    """Refuse a string compared ignoring case whose lower case may differ in JavaScript.
+
+    Both SDKs lower both sides (``str.lower()``, ``toLowerCase()``); they agree on every
+    character both Unicode versions know. Newer versions give letters that had no other case
+    one (U+A7CB lowers to "ɤ" in JavaScript today and is unassigned in older Pythons), so a
+    string with an unassigned character, or with a letter that has no other case here, could
+    match a visitor's value in one engine only.
+    """
+    if not isinstance(text, str) or text.isascii():
+        return
+    for char in text:
+        category = unicodedata.category(char)
+        uncased = category in _CASED and char.lower() == char.upper() == char
+        if category == "Cn" or uncased:
+            raise OriginOnly(
+                f"{text!r} is compared ignoring case and holds {char!r} (U+{ord(char):04X}), "
+                "whose case mapping differs between Unicode versions"
+            )
 
 
 def _pattern(pattern: str, insensitive: bool) -> str:
