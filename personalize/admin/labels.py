@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from personalize.analytics.rows import HOLDOUT, Row
 from personalize.blocks.audience import AudienceBlock
+from personalize.blocks.decisions import audience_parts
 from personalize.blocks.walk import audience_blocks, personalized_blocks
 from personalize.models import Experiment, Segment
 
@@ -66,13 +67,13 @@ def audience_text(setting: Any, segments: dict[int, str]) -> str:
     """Who an audience setting is for, as editors chose it ("Only visitors in these segments:
     Hikers")."""
     choices = dict(AudienceBlock().child_blocks["who"].field.choices)
-    who = setting.get("who") or "everyone"
+    who, segment_ids, groups, _key = audience_parts(setting)
     text = str(choices.get(who, who))
     if who in ("segments", "except"):
-        names = [segments.get(sid, "?") for sid in setting.get("segments") or () if sid]
+        names = [segments.get(sid, "?") for sid in segment_ids]
         return f"{text}: {', '.join(names)}"
     if who == "group":
-        return f"{text}: {', '.join(setting.get('groups') or ())}"
+        return f"{text}: {', '.join(groups)}"
     return text
 
 

@@ -37,7 +37,7 @@ from wagtail.blocks.list_block import ListValue
 
 from personalize.analytics.recording import note_impression
 from personalize.blocks.context import page_id_for, visitor_for
-from personalize.blocks.decisions import AudienceDecision, choose_audience
+from personalize.blocks.decisions import AudienceDecision, audience_parts, choose_audience
 from personalize.blocks.explanations import privacy_url, why
 from personalize.blocks.fields import KeyBlock, SegmentListBlock
 from personalize.conf import personalize_settings
@@ -137,6 +137,13 @@ class AudienceBlock(blocks.StructBlock):
             raise blocks.StructBlockValidationError(block_errors=errors)
         return cleaned
 
+    def to_python(self, value: Any) -> Any:
+        """The setting; a stored value that is not an object reads as "everyone"."""
+        return super().to_python(value if isinstance(value, dict) else {})
+
+    def bulk_to_python(self, values: Any) -> list[Any]:
+        return list(super().bulk_to_python([v if isinstance(v, dict) else {} for v in values]))
+
     def get_prep_value(self, value: Any) -> dict[str, Any]:
         prep: dict[str, Any] = super().get_prep_value(value)
         prep["groups"] = list(prep.get("groups") or [])
@@ -182,12 +189,9 @@ def decide_audience(visitor: Any, setting: Any, *, page_id: int | None) -> Audie
         setting: the :class:`AudienceBlock` value (or a plain dict of the same keys).
         page_id: the page the block is delivered on, for the impression.
     """
-    who = (setting.get("who") if setting is not None else None) or "everyone"
+    who, segments, groups, key = audience_parts(setting)
     if who == "everyone":
         return EVERYONE
-    segments = [sid for sid in (setting.get("segments") or ()) if sid is not None]
-    groups = list(setting.get("groups") or ())
-    key = setting.get("key") or ""
     if visitor is None:
         decision = choose_audience(who, authenticated=False, groups=groups, segments=segments)
     else:
@@ -221,7 +225,7 @@ def audience_decision(block: Any, value: Any, context: Any = None) -> AudienceDe
         context: the render or API context (``request``, ``visitor``, ``page``), or None.
     """
     setting = audience_setting(block, value)
-    if setting is None or (setting.get("who") or "everyone") == "everyone":
+    if audience_parts(setting)[0] == "everyone":
         return EVERYONE
     visitor = visitor_for(context)
     return decide_audience(visitor, setting, page_id=page_id_for(context, visitor))
@@ -234,8 +238,7 @@ def is_shown(block: Any, value: Any, context: Any = None) -> bool:
 
 def is_public(block: Any, value: Any) -> bool:
     """Whether a block's value is for everyone (no setting, or the audience "everyone")."""
-    setting = audience_setting(block, value)
-    return setting is None or (setting.get("who") or "everyone") == "everyone"
+    return audience_parts(audience_setting(block, value))[0] == "everyone"
 
 
 class AudienceMixin:

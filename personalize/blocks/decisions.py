@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 #: Gate requirements editors can choose.
 REQUIREMENTS = ("authenticated", "group", "segment")
@@ -225,3 +226,37 @@ def choose_audience(
         )
         return AudienceDecision(not decision.locked, audience, decision.reason)
     return AudienceDecision(False, audience, "unknown audience: hidden")
+
+
+def audience_parts(setting: Any) -> tuple[str, tuple[int, ...], tuple[str, ...], str]:
+    """``(who, segment ids, group names, key)`` of a setting, whatever was stored in it.
+
+    What the decision and the page index read, so both agree on odd stored values: a ``who``
+    that is not text is an unknown audience (hidden), segment ids that are not integers and
+    group names that are not text are left out, and segments or groups that are not a list
+    are none.
+
+    Args:
+        setting: an ``AudienceBlock`` value (or a plain dict of the same keys), or None.
+    """
+    if setting is None:
+        return "everyone", (), (), ""
+    who = setting.get("who") or "everyone"
+    segments = setting.get("segments")
+    groups = setting.get("groups")
+    key = setting.get("key")
+    return (
+        who if isinstance(who, str) else "unknown",
+        tuple(
+            sid for sid in _listed(segments) if isinstance(sid, int) and not isinstance(sid, bool)
+        ),
+        tuple(g for g in _listed(groups) if isinstance(g, str)),
+        key if isinstance(key, str) else "",
+    )
+
+
+def _listed(value: Any) -> Sequence[Any]:
+    """A stored list as it is; anything else (a number, text, an object) as no items."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return value
+    return ()

@@ -98,10 +98,12 @@ class PlainListBlock(blocks.ListBlock):
     """
 
     def to_python(self, value: Any) -> Any:
-        return numbered(super().to_python(value))
+        """The list; a stored value that is not a list reads as an empty one."""
+        return numbered(super().to_python(value if isinstance(value, list) else []))
 
     def bulk_to_python(self, values: Any) -> list[Any]:
-        return [numbered(value) for value in super().bulk_to_python(values)]
+        lists = [value if isinstance(value, list) else [] for value in values]
+        return [numbered(value) for value in super().bulk_to_python(lists)]
 
     def get_translatable_segments(self, value: Any) -> list[Any]:
         """The items' translatable text for wagtail-localize, by position."""

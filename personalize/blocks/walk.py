@@ -15,6 +15,7 @@ from wagtail import blocks
 from wagtail.fields import StreamField
 
 from personalize.blocks.audience import audience_setting, is_public
+from personalize.blocks.decisions import audience_parts
 from personalize.blocks.personalized import PersonalizedBlock
 
 
@@ -62,7 +63,7 @@ def _audiences(block: Any, value: Any) -> Iterator[tuple[str, Any]]:
         return
     if isinstance(block, blocks.StructBlock) and not is_public(block, value):
         setting = audience_setting(block, value)
-        yield setting.get("key") or "", setting
+        yield audience_parts(setting)[3], setting
     if isinstance(block, blocks.StreamBlock):
         for child in value:
             yield from _audiences(child.block, child.value)

@@ -27,6 +27,7 @@ from wagtail import blocks
 from wagtail.fields import StreamField
 
 from personalize.blocks.audience import audience_setting
+from personalize.blocks.decisions import audience_parts
 from personalize.blocks.gated import GatedBlock
 from personalize.blocks.personalized import PersonalizedBlock
 from personalize.blocks.preference import PreferenceBlock
@@ -198,17 +199,9 @@ class _Found:
                 self.walk(block.child_block, item)
 
     def _audience(self, block: Any, value: Any) -> None:
-        setting = audience_setting(block, value)
-        who = (setting.get("who") if setting is not None else None) or "everyone"
+        who, segments, groups, key = audience_parts(audience_setting(block, value))
         if who != "everyone":
-            self.audiences.append(
-                Audience(
-                    setting.get("key") or "",
-                    who,
-                    tuple(sorted(setting.get("groups") or ())),
-                    tuple(sid for sid in setting.get("segments") or () if sid is not None),
-                )
-            )
+            self.audiences.append(Audience(key, who, tuple(sorted(groups)), segments))
 
     def _personalized(self, block: PersonalizedBlock, value: Any) -> None:
         variants = []
