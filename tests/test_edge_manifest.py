@@ -231,3 +231,13 @@ def test_a_lone_surrogate_in_a_segment_does_not_break_the_manifest(
     assert b"\\ud83d" in response.content
     entries = {entry["slug"]: entry for entry in json.loads(response.content)["segments"]}
     assert entries["odd"]["condition"] == {"query.q": {"$eq": "\ud83d"}}
+
+
+def test_keys_written_as_one_string_are_one_key(client: Any, settings: Any) -> None:
+    # FRONTEND_KEYS = "secret" (not a list) must not make each of its letters a key.
+    settings.PERSONALIZE = {**settings.PERSONALIZE, "FRONTEND_KEYS": "test-frontend-key"}
+    assert client.get(URL, headers={"X-Personalize-Frontend-Key": "t"}).status_code == 403
+    assert client.get(URL, headers=KEY).status_code == 200
+    guess = {"X-Personalize-Frontend-Key": "t"}
+    answer = client.post("/graphql/", QUERY, content_type="application/json", headers=guess)
+    assert json.loads(answer.content)["data"] is None

@@ -13,10 +13,25 @@ from django.http import HttpRequest
 
 from personalize.conf import personalize_settings
 
-__all__ = ["FRONTEND_KEY_HEADER", "has_frontend_key"]
+__all__ = ["FRONTEND_KEY_HEADER", "frontend_keys", "has_frontend_key"]
 
 #: The header a trusted front-end server sends its key in.
 FRONTEND_KEY_HEADER = "X-Personalize-Frontend-Key"
+
+
+def frontend_keys() -> list[bytes]:
+    """The configured keys, as bytes; empty ones and values that are not text are left out.
+
+    Returns:
+        ``PERSONALIZE["FRONTEND_KEYS"]``; a single string there is one key (not one per
+        letter, as iterating it would give).
+    """
+    configured = personalize_settings.FRONTEND_KEYS
+    if isinstance(configured, str):
+        configured = [configured]
+    if not isinstance(configured, (list, tuple, set, frozenset)):
+        return []
+    return [key.encode("utf-8", "replace") for key in configured if isinstance(key, str) and key]
 
 
 def has_frontend_key(request: HttpRequest) -> bool:
@@ -33,9 +48,5 @@ def has_frontend_key(request: HttpRequest) -> bool:
     if not given:
         return False
     given_bytes = given.encode("utf-8", "replace")
-    matches = [
-        hmac.compare_digest(given_bytes, str(key).encode("utf-8", "replace"))
-        for key in personalize_settings.FRONTEND_KEYS
-        if key
-    ]
+    matches = [hmac.compare_digest(given_bytes, key) for key in frontend_keys()]
     return any(matches)

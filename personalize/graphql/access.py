@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from django.http import HttpRequest
 from graphql import GraphQLError
 
-from personalize.conf import personalize_settings
+from personalize.edge.access import FRONTEND_KEY_HEADER, has_frontend_key
 from personalize.visitors.context import FrontendSignals
 from personalize.visitors.visitor import Visitor
 
-#: The header a trusted front-end server sends its key in.
-FRONTEND_KEY_HEADER = "X-Personalize-Frontend-Key"
 _MAX_TEXT = 1000
-
-
-def has_frontend_key(request: HttpRequest) -> bool:
-    """Whether the request carries one of ``PERSONALIZE["FRONTEND_KEYS"]`` (constant time)."""
-    given = request.headers.get(FRONTEND_KEY_HEADER, "")
-    if not given:
-        return False
-    given_bytes = given.encode("utf-8", "replace")
-    matches = [
-        hmac.compare_digest(given_bytes, str(key).encode("utf-8", "replace"))
-        for key in personalize_settings.FRONTEND_KEYS
-        if key
-    ]
-    return any(matches)
 
 
 def is_editor(request: HttpRequest) -> bool:
