@@ -6,9 +6,12 @@ from contextlib import nullcontext
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from personalize.caching.locales import locale_code
+from personalize.visitors.context import PAGE_LOCALE_ATTRIBUTE
 from personalize.visitors.registry import current_segments
 from personalize.visitors.simulated import preview_visitor
 from personalize.visitors.stand_in import PreviewVisitorUser as PreviewVisitorUser
@@ -83,8 +86,12 @@ class PersonalizedPageMixin:
         """Render the preview as the chosen segment's (anonymous) visitor.
 
         The response is rendered here, with ``request.user`` anonymous unless the previewed
-        visitor is signed in (:func:`rendered_as_anonymous`).
+        visitor is signed in (:func:`rendered_as_anonymous`). With Wagtail i18n, ``page.locale``
+        is the previewed page's language.
         """
+        if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+            # page.locale, as when the page is served (the before_serve_page hook).
+            setattr(request, PAGE_LOCALE_ATTRIBUTE, locale_code(self))
         as_segments: frozenset[int] = frozenset()
         if mode_name.startswith(SEGMENT_MODE_PREFIX):
             segment = current_segments().get(mode_name[len(SEGMENT_MODE_PREFIX) :])
