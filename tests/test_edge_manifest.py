@@ -241,3 +241,24 @@ def test_keys_written_as_one_string_are_one_key(client: Any, settings: Any) -> N
     guess = {"X-Personalize-Frontend-Key": "t"}
     answer = client.post("/graphql/", QUERY, content_type="application/json", headers=guess)
     assert json.loads(answer.content)["data"] is None
+
+
+def test_an_edited_or_disabled_segment_changes_the_manifest(
+    client: Any, segments: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    before = client.get(URL, headers=KEY)
+    dach = segments["dach"]
+    dach.condition = {"geo.country": "CH"}
+    with django_capture_on_commit_callbacks(execute=True):
+        dach.save()
+    edited = client.get(URL, headers={**KEY, "If-None-Match": before["ETag"]})
+    assert edited.status_code == 200
+    assert _entries(json.loads(edited.content))["dach"]["condition"] == {
+        "geo.country": {"$eq": "CH"}
+    }
+    dach.enabled = False
+    with django_capture_on_commit_callbacks(execute=True):
+        dach.save()
+    disabled = client.get(URL, headers={**KEY, "If-None-Match": edited["ETag"]})
+    assert disabled.status_code == 200
+    assert "dach" not in _entries(json.loads(disabled.content))
