@@ -258,3 +258,26 @@ def test_a_preview_as_a_segment_decides_as_its_visitor_and_counts_nothing(
     nobody = Visitor(request, as_segments=frozenset())
     assert audience_decision(child.block, child.value, {"visitor": nobody}).shown is False
     assert IMPRESSIONS not in request.__dict__
+
+
+def test_keys_differ_by_the_segments_that_showed_the_block(
+    make_request: Any, phones: Any, segment_factory: Any
+) -> None:
+    """The block's context holds the decision (``audience.segment_ids``, ``audience.reason``):
+    visitors shown the block by different segments get different keys."""
+    from personalize.caching.index import build_index
+    from personalize.caching.keys import decide_page
+    from personalize.visitors.visitor import Visitor
+
+    desktops = segment_factory("Desktops", condition={"device.type": "desktop"}, slug="desktops")
+    audience = {"who": "segments", "segments": [phones.pk, desktops.pk], "groups": [], "key": ""}
+    index = build_index(_publish([_cta(SECRET, audience, "both")], slug="both"))
+
+    def decided(agent: str) -> tuple[str, tuple[int, ...]]:
+        visitor = Visitor(make_request(headers={"User-Agent": agent}))
+        key = decide_page(visitor, index, site_id=1, explain=False).key
+        return key, tuple(sorted(visitor.segment_ids))
+
+    (phone_key, phone_ids), (desktop_key, desktop_ids) = decided(IPHONE), decided(WINDOWS_CHROME)
+    assert (phone_ids, desktop_ids) == ((phones.pk,), (desktops.pk,))
+    assert phone_key != desktop_key

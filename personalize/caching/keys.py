@@ -2,8 +2,9 @@
 
 For a page and a visitor, the key is a digest of every decision the response depends on — per
 personalized block the variant and A/B alternative (or holdout), per gate locked or open, per
-preference question the visitor's answer, per block with an audience setting shown or hidden,
-the reasons shown when ``EXPLAIN_LINKS`` is on, and the visitor's consent choice (the banner) —
+preference question the visitor's answer, per block with an audience setting shown or hidden
+(and the segments that showed it), the reasons shown when ``EXPLAIN_LINKS`` is on, and the
+visitor's consent choice (the banner) —
 together with the site, the page, its live revision, its locale and the request's active language
 (the package's own words, and the page itself where the browser chooses the language). Two
 visitors with the same decisions share the key; any difference gives another.
@@ -106,10 +107,20 @@ def decide_page(
     for audience in index.audiences:
         outcome = decide_audience(visitor, audience.as_value(), page_id=index.page_id)
         shown, matched = outcome.shown, outcome.segment_ids
-        # The reasons reach the output only for a block that segments showed.
+        # A shown block's context holds the segments that showed it (``audience``), and with
+        # EXPLAIN_LINKS its reasons; a hidden block renders nothing.
+        showed = sorted(matched) if shown else []
         reasons = why(visitor, matched) if explain and shown and matched else []
         decisions.append(
-            ["a", audience.who, list(audience.groups), list(audience.segments), shown, reasons]
+            [
+                "a",
+                audience.who,
+                list(audience.groups),
+                list(audience.segments),
+                shown,
+                showed,
+                reasons,
+            ]
         )
     consent = visitor.consent
     material = [
