@@ -16,14 +16,19 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize.edge.manifest import build_manifest
+from personalize.edge.translate import OriginOnly, edge_condition
+from personalize.rules import compile_condition
 from personalize.segments import SegmentRecord, SegmentSet
 from personalize.visitors.context import build_context
 from tests.edge_visitors import (
@@ -34,6 +39,7 @@ from tests.edge_visitors import (
     rule_builder_conditions,
     typed_attributes,
 )
+from tests.rules.strategies import ATTRIBUTES, valid_conditions
 
 EDGE_DIR = Path(__file__).parent / "edge"
 SDK = EDGE_DIR / "node_modules" / "@growthbook" / "growthbook" / "package.json"
@@ -193,6 +199,54 @@ def _answers(edge: list[Any], visitors: list[dict[str, Any]]) -> list[dict[str, 
 
 def _is_edge(manifest: dict[str, Any], slug: str) -> bool:
     return any(entry["slug"] == slug and entry["edge"] for entry in manifest["segments"])
+
+
+FUZZ_EXAMPLES = 2000
+FUZZ_SCRIPT = """
+import { evalCondition } from "@growthbook/growthbook";
+import { readFileSync } from "node:fs";
+const cases = JSON.parse(readFileSync(0, "utf8"));
+const answers = cases.map(([condition, visitors]) =>
+  visitors.map((attributes) => evalCondition(attributes, condition)));
+process.stdout.write(JSON.stringify(answers));
+"""
+
+
+def test_any_rewritten_condition_gives_the_engines_answers(node: str) -> None:
+    """Generated conditions (every operator, nested, on any path) against generated attributes."""
+    cases: list[tuple[dict[str, Any], dict[str, Any], list[Any]]] = []
+
+    @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, database=None, deadline=None)
+    @given(valid_conditions(), st.lists(ATTRIBUTES, min_size=4, max_size=4))
+    def collect(condition: dict[str, Any], visitors: list[Any]) -> None:
+        try:
+            edge = edge_condition(condition, lambda path: None)
+            visitors = json.loads(json.dumps(visitors, allow_nan=False))
+        except (OriginOnly, ValueError):
+            return
+        cases.append((condition, edge, visitors))
+
+    collect()
+    assert len(cases) > FUZZ_EXAMPLES // 2
+    with tempfile.NamedTemporaryFile("w", suffix=".mjs", dir=EDGE_DIR, delete=False) as script:
+        script.write(FUZZ_SCRIPT)
+    try:
+        done = subprocess.run(  # noqa: S603 (fixed arguments)
+            [node, script.name],
+            cwd=EDGE_DIR,
+            input=json.dumps([[edge, visitors] for _, edge, visitors in cases]),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.unlink(script.name)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for (condition, edge, visitors), answers in zip(cases, json.loads(done.stdout), strict=True):
+        engine = compile_condition(condition)
+        for visitor, answer in zip(visitors, answers, strict=True):
+            assert engine(visitor) == answer, (condition, edge, visitor)
 
 
 def test_origin_only_segments_say_why() -> None:
