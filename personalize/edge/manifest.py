@@ -59,7 +59,7 @@ class Manifest:
 
     Attributes:
         data: The manifest as JSON-like data.
-        body: ``data`` serialized as UTF-8 JSON, as served.
+        body: ``data`` serialized as ASCII JSON (non-ASCII text escaped), as served.
         etag: A strong ETag (quoted) from a hash of everything but ``generated_at``.
     """
 
