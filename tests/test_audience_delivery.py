@@ -281,3 +281,28 @@ def test_keys_differ_by_the_segments_that_showed_the_block(
     (phone_key, phone_ids), (desktop_key, desktop_ids) = decided(IPHONE), decided(WINDOWS_CHROME)
     assert (phone_ids, desktop_ids) == ((phones.pk,), (desktops.pk,))
     assert phone_key != desktop_key
+
+
+def test_an_audience_block_from_outside_the_page_keeps_the_response_private(
+    client: Any, cached_site: Any, phones: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block the page's key does not cover (another page's, a snippet's) is decided while
+    rendering: no shared cache may hand that render to a visitor decided otherwise."""
+    from cms_site.home.models import ContentPage
+
+    footer = _publish([_cta(SECRET, _for(phones.pk), "f1")], slug="footer")
+    page = _publish([_cta(PUBLIC, None, "p1")], slug="plain")
+    context = ContentPage.get_context
+
+    def with_footer(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        return {**context(self, request, *args, **kwargs), "footer": footer.specific}
+
+    monkeypatch.setattr(ContentPage, "get_context", with_footer)
+    monkeypatch.setattr(ContentPage, "template", "caching_page_with_footer.html")
+    phone = _get(client, page.url, IPHONE)
+    desktop = _get(client, page.url, WINDOWS_CHROME)
+
+    assert SECRET.encode() in phone.content
+    assert SECRET.encode() not in desktop.content
+    assert "private" in phone["Cache-Control"] and "private" in desktop["Cache-Control"]
+    assert "X-Personalize-Cache" not in desktop

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
-from personalize.blocks.audience import decide_audience
+from personalize.blocks.audience import decide_audience, keyed_audiences
 from personalize.blocks.explanations import why
 from personalize.blocks.gated import decide_gate
 from personalize.blocks.personalized import decide_variant
@@ -104,6 +104,7 @@ def decide_page(
         decisions.append(["g", gate.requirement, list(gate.groups), list(gate.segments), locked])
     for key in index.preferences:
         decisions.append(["q", key, answer(visitor, key)])
+    keyed_audiences(visitor, [audience.as_value() for audience in index.audiences])
     for audience in index.audiences:
         outcome = decide_audience(visitor, audience.as_value(), page_id=index.page_id)
         shown, matched = outcome.shown, outcome.segment_ids
