@@ -12,8 +12,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import path
 
+from cms_site import urls as demo_urls
 from personalize.profiles.memory import MemoryProfileStore
 from personalize.profiles.store import ProfileKey, profile_store
 from personalize.signals.consent import dump_consent_cookie
@@ -33,7 +34,9 @@ def plain_view(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("plain/", plain_view),
     path("django-admin/", admin.site.urls),
-    path("", include("cms_site.urls")),
+    # Spread, not included: the demo's page URLs are i18n_patterns, which only a root URLconf
+    # may hold.
+    *demo_urls.urlpatterns,
 ]
 
 
