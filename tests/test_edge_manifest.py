@@ -9,7 +9,8 @@ import pytest
 from django.db import DatabaseError
 
 from personalize.edge import manifest as manifest_module
-from personalize.edge.manifest import current_manifest
+from personalize.edge.manifest import build_manifest, current_manifest
+from personalize.segments import SegmentRecord, SegmentSet
 from personalize.views.manifest import FORBIDDEN_MESSAGE
 
 pytestmark = pytest.mark.django_db
@@ -221,16 +222,13 @@ def test_graphql_answers_to_key_holders_are_kept_from_shared_caches(
     assert "X-Personalize-Frontend-Key" in response["Vary"]
 
 
-def test_a_lone_surrogate_in_a_segment_does_not_break_the_manifest(
-    client: Any, segment_factory: Any
-) -> None:
-    # Stored JSON may hold "\ud83d" escapes (SQLite keeps them): the manifest is ASCII JSON.
-    segment_factory("Odd", slug="odd", condition={"query.q": {"$eq": "\ud83d"}})
-    response = client.get(URL, headers=KEY)
-    assert response.status_code == 200
-    assert b"\\ud83d" in response.content
-    entries = {entry["slug"]: entry for entry in json.loads(response.content)["segments"]}
-    assert entries["odd"]["condition"] == {"query.q": {"$eq": "\ud83d"}}
+def test_a_lone_surrogate_in_a_segment_does_not_break_the_manifest() -> None:
+    # Stored JSON may hold "\ud83d" escapes (SQLite keeps them; PostgreSQL refuses them): the
+    # manifest is ASCII JSON, so the endpoint answers rather than failing to encode it.
+    record = SegmentRecord(id=1, slug="odd", name="Odd", condition={"query.q": {"$eq": "\ud83d"}})
+    built = build_manifest(SegmentSet([record], version=1), experiments_version=1)
+    assert b"\\ud83d" in built.body
+    assert json.loads(built.body)["segments"][0]["condition"] == {"query.q": {"$eq": "\ud83d"}}
 
 
 def test_keys_written_as_one_string_are_one_key(client: Any, settings: Any) -> None:
