@@ -225,3 +225,20 @@ def test_wagtail_8_puts_the_setting_in_the_settings_area_unless_the_layout_place
 
     assert Placed().meta.form_layout.children == ["audience", "heading"]
     assert Placed().meta.form_layout.settings == []
+
+
+def test_a_block_of_its_own_named_audience_is_refused_with_the_fix() -> None:
+    class EventBlock(blocks.StructBlock):
+        title = blocks.CharBlock()
+        audience = blocks.CharBlock(help_text="Who the event is for")
+
+    with pytest.raises(ImproperlyConfigured, match="own 'audience' block"):
+        with_audience(EventBlock)()
+
+    class Placed(AudienceMixin, blocks.StructBlock):
+        audience = AudienceBlock()
+        title = blocks.CharBlock()
+
+    placed = Placed().child_blocks
+    assert sorted(placed) == ["audience", "title"]
+    assert isinstance(placed["audience"], AudienceBlock)

@@ -36,7 +36,7 @@ from wagtail import blocks
 from wagtail.blocks.list_block import ListValue
 
 from personalize.analytics.recording import note_impression
-from personalize.blocks.context import page_id_for, visitor_for
+from personalize.blocks.context import outside_the_key, page_id_for, visitor_for
 from personalize.blocks.decisions import AudienceDecision, audience_parts, choose_audience
 from personalize.blocks.explanations import privacy_url, why
 from personalize.blocks.fields import KeyBlock, SegmentListBlock
@@ -55,10 +55,6 @@ AUDIENCE = "audience"
 
 #: The decision for blocks without the setting, values without it, and "everyone".
 EVERYONE = AudienceDecision(True, "everyone", "everyone")
-
-#: Visitor attribute: the settings the page's decision key decided (:func:`keyed_audiences`);
-#: deciding another while the page renders (a snippet's block) makes the response private.
-KEYED = "_personalize_keyed_audiences"
 
 #: The audiences that choose segments, and the one that chooses groups.
 _USE_SEGMENTS = ("segments", "except")
@@ -216,26 +212,6 @@ def decide_audience(visitor: Any, setting: Any, *, page_id: int | None) -> Audie
     return decision
 
 
-def audience_identity(setting: Any) -> tuple[str, tuple[int, ...], tuple[str, ...]]:
-    """What a setting's decision depends on besides the visitor: who, segments and groups."""
-    who, segments, groups, _key = audience_parts(setting)
-    return who, tuple(sorted(segments)), tuple(sorted(groups))
-
-
-def keyed_audiences(visitor: Any, settings: Any) -> None:
-    """Remember that the decision key of ``visitor``'s page covers these settings' decisions."""
-    if hasattr(visitor, "__dict__"):
-        keyed = visitor.__dict__.setdefault(KEYED, set())
-        keyed.update(audience_identity(setting) for setting in settings)
-
-
-def _outside_the_key(visitor: Any, setting: Any) -> None:
-    """A decision the page's key did not take (when one was taken): the response is private."""
-    keyed = getattr(visitor, "__dict__", {}).get(KEYED)
-    if keyed is not None and audience_identity(setting) not in keyed:
-        visitor.uncovered = True
-
-
 def audience_decision(block: Any, value: Any, context: Any = None) -> AudienceDecision:
     """The audience decision for the visitor in ``context``, for any block and value.
 
@@ -252,7 +228,7 @@ def audience_decision(block: Any, value: Any, context: Any = None) -> AudienceDe
     if audience_parts(setting)[0] == "everyone":
         return EVERYONE
     visitor = visitor_for(context)
-    _outside_the_key(visitor, setting)
+    outside_the_key(visitor, setting)
     return decide_audience(visitor, setting, page_id=page_id_for(context, visitor))
 
 
@@ -280,6 +256,11 @@ class AudienceMixin:
         if AUDIENCE not in names:
             local.append((AUDIENCE, AudienceBlock()))
         super().__init__(local, **kwargs)  # type: ignore[call-arg]
+        if not isinstance(self.child_blocks[AUDIENCE], AudienceBlock):  # type: ignore[attr-defined]
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} has its own 'audience' block, the name of the Audience "
+                "setting: rename that block."
+            )
 
     def get_form_layout(self) -> Any:
         """Wagtail 8: the block's own layout, with the setting in its settings area."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from personalize.blocks.decisions import audience_identity
 from personalize.visitors.visitor import current_visitor
+
+#: Visitor attribute: the audience settings the page's decision key decided
+#: (:func:`keyed_audiences`); deciding another while the page renders (a snippet's block) makes
+#: the response private.
+KEYED = "_personalize_keyed_audiences"
 
 
 def next_path_for(context: Any) -> str | None:
@@ -58,3 +64,27 @@ def decision_read(visitor: Any) -> AbstractContextManager[None]:
     """
     covered = getattr(visitor, "covered", None)
     return covered() if covered is not None else nullcontext()
+
+
+def keyed_audiences(visitor: Any, settings: Any) -> None:
+    """Remember that the decision key of ``visitor``'s page covers these settings' decisions.
+
+    Args:
+        visitor: the visitor the key was taken for.
+        settings: audience settings (``AudienceBlock`` values or plain dicts).
+    """
+    if hasattr(visitor, "__dict__"):
+        keyed = visitor.__dict__.setdefault(KEYED, set())
+        keyed.update(audience_identity(setting) for setting in settings)
+
+
+def outside_the_key(visitor: Any, setting: Any) -> None:
+    """Mark a decision the page's key did not take (when one was taken): the response is private.
+
+    Args:
+        visitor: the visitor decided for (None: nothing to mark).
+        setting: the audience setting decided while rendering.
+    """
+    keyed = getattr(visitor, "__dict__", {}).get(KEYED)
+    if keyed is not None and audience_identity(setting) not in keyed:
+        visitor.uncovered = True

@@ -260,3 +260,9 @@ def _listed(value: Any) -> Sequence[Any]:
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return value
     return ()
+
+
+def audience_identity(setting: Any) -> tuple[str, tuple[int, ...], tuple[str, ...]]:
+    """What a setting's decision depends on besides the visitor: who, segments and groups."""
+    who, segments, groups, _key = audience_parts(setting)
+    return who, tuple(sorted(segments)), tuple(sorted(groups))

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
-from personalize.blocks.audience import decide_audience, keyed_audiences
+from personalize.blocks.audience import decide_audience
+from personalize.blocks.context import keyed_audiences
 from personalize.blocks.explanations import why
 from personalize.blocks.gated import decide_gate
 from personalize.blocks.personalized import decide_variant
