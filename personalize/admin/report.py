@@ -28,7 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext as __
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
@@ -90,7 +90,7 @@ class ReportForm(forms.Form):
             return data  # a date did not parse: its error is shown
         too_early = [name for name in ("start", "end") if data[name] and data[name] < EARLIEST]
         for name in too_early:
-            self.add_error(name, __("Choose a day from %(day)s on.") % {"day": EARLIEST})
+            self.add_error(name, gettext("Choose a day from %(day)s on.") % {"day": EARLIEST})
         if too_early:
             return data
         end = data["end"] or results.utc_today()
@@ -98,9 +98,9 @@ class ReportForm(forms.Form):
         if start is None:
             start = max(end - timedelta(days=DEFAULT_DAYS - 1), EARLIEST)
         if start > end:
-            self.add_error("start", __("The period must not start after it ends."))
+            self.add_error("start", gettext("The period must not start after it ends."))
         elif (end - start).days >= MAX_DAYS:
-            self.add_error("start", __("Choose at most %(days)d days.") % {"days": MAX_DAYS})
+            self.add_error("start", gettext("Choose at most %(days)d days.") % {"days": MAX_DAYS})
         data["start"], data["end"] = start, end
         return data
 

@@ -13,8 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext as __
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from personalize.admin.labels import Labeller
 from personalize.analytics import results
@@ -46,7 +45,7 @@ def interval(row: results.Row) -> str:
     if row.uplift_low is None or row.uplift_high is None:
         return ""
     low, high = percent(row.uplift_low, signed=True), percent(row.uplift_high, signed=True)
-    return __("%(low)s to %(high)s") % {"low": low, "high": high}
+    return gettext("%(low)s to %(high)s") % {"low": low, "high": high}
 
 
 def needed_text(shortfalls: Iterable[results.Shortfall] | None) -> str:
@@ -168,7 +167,7 @@ def funnel_tables(start: date, end: date) -> list[dict[str, Any]]:
             {
                 "segment": segments.get(row.segment_id, "—")
                 if row.segment_id is not None
-                else __("No segment"),
+                else gettext("No segment"),
                 "cells": [
                     {"count": f"{count:,}", "drop_off": percent(drop, digits=0)}
                     for count, drop in zip(row.counts, row.drop_off, strict=True)

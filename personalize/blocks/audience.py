@@ -37,7 +37,12 @@ from wagtail.blocks.list_block import ListValue
 
 from personalize.analytics.recording import note_impression
 from personalize.blocks.context import outside_the_key, page_id_for, visitor_for
-from personalize.blocks.decisions import AudienceDecision, audience_parts, choose_audience
+from personalize.blocks.decisions import (
+    AudienceDecision,
+    audience_identity,
+    audience_parts,
+    choose_audience,
+)
 from personalize.blocks.explanations import privacy_url, why
 from personalize.blocks.fields import KeyBlock, SegmentListBlock
 from personalize.conf import personalize_settings
@@ -228,7 +233,7 @@ def audience_decision(block: Any, value: Any, context: Any = None) -> AudienceDe
     if audience_parts(setting)[0] == "everyone":
         return EVERYONE
     visitor = visitor_for(context)
-    outside_the_key(visitor, setting)
+    outside_the_key(visitor, lambda: audience_identity(setting))
     return decide_audience(visitor, setting, page_id=page_id_for(context, visitor))
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from personalize.blocks.decisions import audience_identity
 from personalize.visitors.visitor import current_visitor
 
-#: Visitor attribute: the audience settings the page's decision key decided
-#: (:func:`keyed_audiences`); deciding another while the page renders (a snippet's block) makes
-#: the response private.
+#: Visitor attribute: the decisions the page's decision key took (:func:`keyed_decisions`);
+#: taking another while the page renders (a snippet's block) makes the response private.
 KEYED = "_personalize_keyed_audiences"
 
 
@@ -66,25 +65,33 @@ def decision_read(visitor: Any) -> AbstractContextManager[None]:
     return covered() if covered is not None else nullcontext()
 
 
-def keyed_audiences(visitor: Any, settings: Any) -> None:
-    """Remember that the decision key of ``visitor``'s page covers these settings' decisions.
+def keyed_decisions(visitor: Any, identities: Iterable[Hashable]) -> None:
+    """Remember that the decision key of ``visitor``'s page covers these decisions.
 
     Args:
         visitor: the visitor the key was taken for.
-        settings: audience settings (``AudienceBlock`` values or plain dicts).
+        identities: what each decision depends on besides the visitor
+            (:func:`~personalize.blocks.decisions.variant_identity`,
+            :func:`~personalize.blocks.decisions.gate_identity`,
+            :func:`~personalize.blocks.decisions.preference_identity`,
+            :func:`~personalize.blocks.decisions.audience_identity`).
     """
     if hasattr(visitor, "__dict__"):
-        keyed = visitor.__dict__.setdefault(KEYED, set())
-        keyed.update(audience_identity(setting) for setting in settings)
+        visitor.__dict__.setdefault(KEYED, set()).update(identities)
 
 
-def outside_the_key(visitor: Any, setting: Any) -> None:
+def outside_the_key(visitor: Any, identity: Callable[[], Hashable]) -> None:
     """Mark a decision the page's key did not take (when one was taken): the response is private.
+
+    A block rendered from outside the page's own StreamFields (a snippet's, another page's) is
+    decided while the page renders, but its decision is not in the key: a shared cache or the
+    page cache would hand it to visitors decided otherwise.
 
     Args:
         visitor: the visitor decided for (None: nothing to mark).
-        setting: the audience setting decided while rendering.
+        identity: gives what the decision depends on besides the visitor; called only when a
+            key was taken.
     """
     keyed = getattr(visitor, "__dict__", {}).get(KEYED)
-    if keyed is not None and audience_identity(setting) not in keyed:
+    if keyed is not None and identity() not in keyed:
         visitor.uncovered = True

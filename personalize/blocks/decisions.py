@@ -266,3 +266,27 @@ def audience_identity(setting: Any) -> tuple[str, tuple[int, ...], tuple[str, ..
     """What a setting's decision depends on besides the visitor: who, segments and groups."""
     who, segments, groups, _key = audience_parts(setting)
     return who, tuple(sorted(segments)), tuple(sorted(groups))
+
+
+def _ids(values: Any) -> tuple[int, ...]:
+    return tuple(sorted({sid for sid in _listed(values) if isinstance(sid, int)}))
+
+
+def variant_identity(block_key: str, variants: Sequence[Any]) -> tuple[Any, ...]:
+    """What a personalized block's decision depends on besides the visitor: its key, and each
+    variant's key and segments."""
+    return (
+        "p",
+        str(block_key or ""),
+        tuple((str(v.get("key") or ""), _ids(v.get("segments"))) for v in _listed(variants)),
+    )
+
+
+def gate_identity(requirement: Any, groups: Any, segments: Any) -> tuple[Any, ...]:
+    """What a gate's decision depends on besides the visitor: requirement, groups, segments."""
+    return "g", str(requirement), tuple(sorted({str(g) for g in _listed(groups)})), _ids(segments)
+
+
+def preference_identity(key: Any) -> tuple[str, str]:
+    """What a preference question's answer depends on besides the visitor: its key."""
+    return "q", str(key)

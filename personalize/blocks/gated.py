@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.list_block import ListValue
 
-from personalize.blocks.context import next_path_for, page_for, visitor_for
-from personalize.blocks.decisions import GateDecision, gate
+from personalize.blocks.context import next_path_for, outside_the_key, page_for, visitor_for
+from personalize.blocks.decisions import GateDecision, gate, gate_identity
 from personalize.blocks.fields import PageIdChooserBlock, SegmentListBlock
 from personalize.blocks.translated import localized_page_url
 from personalize.conf import personalize_settings
@@ -43,6 +43,7 @@ def decide_gate(
     """
     if visitor is None:
         return GateDecision(True, requirement, "no visitor: locked")
+    outside_the_key(visitor, lambda: gate_identity(requirement, groups, segments))
     return gate(
         requirement,
         authenticated=visitor.authenticated,

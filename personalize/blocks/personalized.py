@@ -18,8 +18,8 @@ from wagtail import blocks
 
 from personalize.analytics.experiments import assign
 from personalize.analytics.recording import note_impression
-from personalize.blocks.context import page_id_for, visitor_for
-from personalize.blocks.decisions import VariantDecision, choose_variant
+from personalize.blocks.context import outside_the_key, page_id_for, visitor_for
+from personalize.blocks.decisions import VariantDecision, choose_variant, variant_identity
 from personalize.blocks.explanations import privacy_url, why
 from personalize.blocks.fields import KeyBlock, PlainListBlock, SegmentListBlock
 from personalize.conf import personalize_settings
@@ -54,6 +54,7 @@ def decide_variant(
     """
     if visitor is None:
         return VariantDecision(None, "", (), "no visitor: default content")
+    outside_the_key(visitor, lambda: variant_identity(block_key, variants))
     pairs = [
         (variant["label"], [sid for sid in variant["segments"] if sid is not None])
         for variant in variants

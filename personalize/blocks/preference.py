@@ -15,7 +15,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from personalize.blocks.context import decision_read, visitor_for
+from personalize.blocks.context import decision_read, outside_the_key, visitor_for
+from personalize.blocks.decisions import preference_identity
 from personalize.blocks.explanations import privacy_url
 from personalize.signals.consent import PERSONALIZATION
 from personalize.tracking.choices import PREFERENCE_KEY, PREFERENCE_VALUE_LENGTH
@@ -103,10 +104,10 @@ def answer(visitor: Any, key: str) -> str | None:
     if visitor is None:
         return None
     visitor.used = True
+    outside_the_key(visitor, lambda: preference_identity(key))
     with decision_read(visitor):
         profile = visitor.profile
     return None if profile is None else profile.prefs.get(key)
-
 
 
 def _action_url() -> str | None:

@@ -27,7 +27,13 @@ from zoneinfo import ZoneInfo
 from django.utils import translation
 
 from personalize.blocks.audience import decide_audience
-from personalize.blocks.context import keyed_audiences
+from personalize.blocks.context import keyed_decisions
+from personalize.blocks.decisions import (
+    audience_identity,
+    gate_identity,
+    preference_identity,
+    variant_identity,
+)
 from personalize.blocks.explanations import why
 from personalize.blocks.gated import decide_gate
 from personalize.blocks.personalized import decide_variant
@@ -78,6 +84,7 @@ def decide_page(
     """
     if explain is None:
         explain = personalize_settings.EXPLAIN_LINKS
+    _keyed(visitor, index)
     decisions: list[Any] = []
     for block_key, variants in index.personalized:
         decision = decide_variant(
@@ -105,7 +112,6 @@ def decide_page(
         decisions.append(["g", gate.requirement, list(gate.groups), list(gate.segments), locked])
     for key in index.preferences:
         decisions.append(["q", key, answer(visitor, key)])
-    keyed_audiences(visitor, [audience.as_value() for audience in index.audiences])
     for audience in index.audiences:
         outcome = decide_audience(visitor, audience.as_value(), page_id=index.page_id)
         shown, matched = outcome.shown, outcome.segment_ids
@@ -138,6 +144,19 @@ def decide_page(
     text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
     key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return PageDecisions(key, _expires(visitor, index))
+
+
+def _keyed(visitor: Any, index: PageIndex) -> None:
+    """Note on the visitor which decisions the key takes: a block decided otherwise while the
+    page renders (a snippet's) makes the response private (:mod:`personalize.blocks.context`)."""
+    identities: list[Any] = [
+        variant_identity(block_key, [variant.as_value() for variant in variants])
+        for block_key, variants in index.personalized
+    ]
+    identities += [gate_identity(g.requirement, g.groups, g.segments) for g in index.gates]
+    identities += [preference_identity(key) for key in index.preferences]
+    identities += [audience_identity(audience.as_value()) for audience in index.audiences]
+    keyed_decisions(visitor, identities)
 
 
 def _expires(visitor: Any, index: PageIndex) -> float | None:
