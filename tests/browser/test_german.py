@@ -58,15 +58,28 @@ def test_an_editor_who_prefers_german_gets_the_segments_in_german(
     screenshot(editor, "admin-german-segment-form")
 
 
-def test_a_german_site_shows_visitors_the_consent_banner_in_german(
-    demo_site: str, new_page: Any, settings: Any, screenshot: Any
-) -> None:
+@pytest.fixture
+def german_default(settings: Any) -> Any:
+    """German as the site's default language, with the URL patterns read afresh before and after.
+
+    The demo's ``i18n_patterns`` leave the default language unprefixed; Django keeps each
+    language's reversed URLs with the prefix they had when first built, so a language that was
+    prefixed earlier in the process (``/de/…``) would stay so.
+    """
     from django.core.cache import caches
+    from django.urls import clear_url_caches
 
     settings.LANGUAGE_CODE = "de"
+    clear_url_caches()
     for cache in caches.all():
         cache.clear()  # no page kept from an English rendering
+    yield settings
+    clear_url_caches()  # read again once the settings are restored
 
+
+def test_a_german_site_shows_visitors_the_consent_banner_in_german(
+    demo_site: str, new_page: Any, german_default: Any, screenshot: Any
+) -> None:
     visitor = new_page()
     assert visitor.goto(f"{demo_site}/").status == 200
     banner = visitor.locator(".pz-banner")
