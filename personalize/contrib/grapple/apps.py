@@ -15,8 +15,11 @@ class PersonalizeGrappleConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the block types before grapple's schema is built (on its first use)."""
+        from django.core import checks
         from grapple.registry import registry
 
+        from personalize.contrib.grapple.checks import check_grapple_views
         from personalize.contrib.grapple.types import BLOCK_TYPES
 
         registry.streamfield_blocks.update(BLOCK_TYPES)
+        checks.register(check_grapple_views, checks.Tags.security, checks.Tags.urls)
