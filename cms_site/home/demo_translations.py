@@ -55,14 +55,16 @@ def translate_page(page: Page, locale: Locale, strings: dict[str, str]) -> Page:
     from wagtail_localize.models import Translation, TranslationSource
 
     page = _with_block_ids(page.specific)
-    source, _created = TranslationSource.update_or_create_from_instance(page)
-    translation, _created = Translation.objects.get_or_create(source=source, target_locale=locale)
-    po = translation.export_po()
-    for entry in po:
-        entry.msgstr = entry.msgstr or str(strings.get(entry.msgid, entry.msgid))
     with warnings.catch_warnings():
         # wagtail-localize reads every string as HTML; link paths ("/journal/") stay as they are.
         warnings.filterwarnings("ignore", message=".*looks more like a URL")
+        source, _created = TranslationSource.update_or_create_from_instance(page)
+        translation, _created = Translation.objects.get_or_create(
+            source=source, target_locale=locale
+        )
+        po = translation.export_po()
+        for entry in po:
+            entry.msgstr = entry.msgstr or str(strings.get(entry.msgid, entry.msgid))
         translation.import_po(po)
         translation.save_target(publish=True)
     return page.get_translation(locale)
